@@ -1,0 +1,307 @@
+// Town rules shared by the gt/bd commands and the control API: how polecats are spawned,
+// hooked, finished and removed, how gt derives list states, cleanup statuses and recovery
+// verdicts from a worktree's dirt, and how convoys report their tracked beads. Functions
+// mutate the SimState passed in and touch the file system only for polecat worktrees.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Rng } from './ids.ts';
+import { freshId, nextPolecatName } from './ids.ts';
+import type { SimBead, SimPolecat, SimRig, SimState } from './model.ts';
+import { polecatKey } from './model.ts';
+
+export const TOWN_PREFIX = 'hq';
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function beadPrefix(id: string): string {
+  return id.split('-')[0] ?? '';
+}
+
+export function agentAddress(p: Pick<SimPolecat, 'rig' | 'name'>): string {
+  return `${p.rig}/polecats/${p.name}`;
+}
+
+export function sessionName(rig: string, name: string): string {
+  return `gt-${rig}-${name}`;
+}
+
+export function worktreePath(root: string, rig: string, name: string): string {
+  return join(root, rig, 'polecats', name, rig);
+}
+
+export function rigPolecats(state: SimState, rig: string): SimPolecat[] {
+  return Object.values(state.polecats)
+    .filter((p) => p.rig === rig)
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function findPolecat(state: SimState, rig: string, name: string): SimPolecat | undefined {
+  return state.polecats[polecatKey(rig, name)];
+}
+
+/** Polecat for an agent address `<rig>/polecats/<name>` (or `<rig>/<name>`). */
+export function polecatByAddress(state: SimState, address: string): SimPolecat | undefined {
+  const parts = address.replace(/\/$/, '').split('/');
+  if (parts.length === 3 && parts[1] === 'polecats') return findPolecat(state, parts[0] ?? '', parts[2] ?? '');
+  if (parts.length === 2) return findPolecat(state, parts[0] ?? '', parts[1] ?? '');
+  return undefined;
+}
+
+export interface SpawnOptions {
+  name?: string;
+  state?: string;
+  sessionRunning?: boolean;
+}
+
+/** Creates a polecat and its worktree directory, as `gt sling <bead> <rig>` does. */
+export function spawnPolecat(root: string, state: SimState, rig: SimRig, opts: SpawnOptions = {}): SimPolecat {
+  const used = new Set(rigPolecats(state, rig.name).map((p) => p.name));
+  const name = opts.name ?? nextPolecatName(used);
+  const now = nowIso();
+  const polecat: SimPolecat = {
+    rig: rig.name,
+    name,
+    state: opts.state ?? 'idle',
+    sessionRunning: opts.sessionRunning ?? false,
+    worktree: true,
+    branch: `polecat/${name}`,
+    createdAt: now,
+    lastActivity: now,
+    dirt: { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0 },
+  };
+  mkdirSync(worktreePath(root, rig.name, name), { recursive: true });
+  state.polecats[polecatKey(rig.name, name)] = polecat;
+  return polecat;
+}
+
+/** Removes a polecat and its directory (nuke). */
+export function removePolecat(root: string, state: SimState, p: SimPolecat): void {
+  // The hooked bead stays hooked to the now-dead agent, as with the real nuke: the next sling
+  // of it sees a dead assignee and re-slings.
+  delete state.polecats[polecatKey(p.rig, p.name)];
+  rmSync(join(root, p.rig, 'polecats', p.name), { recursive: true, force: true });
+}
+
+/** Deletes a polecat's directory but keeps the record (a zombie: session without worktree). */
+export function removeWorktree(root: string, p: SimPolecat): void {
+  rmSync(join(root, p.rig, 'polecats', p.name), { recursive: true, force: true });
+}
+
+/** Hooks a bead on a polecat and starts its session (sling's effect). */
+export function hookBead(state: SimState, p: SimPolecat, bead: SimBead): void {
+  const now = nowIso();
+  bead.status = 'hooked';
+  bead.assignee = agentAddress(p);
+  bead.updatedAt = now;
+  p.hookBead = bead.id;
+  p.state = 'working';
+  p.sessionRunning = true;
+  p.branch = `polecat/${p.name}/${bead.id}`;
+  p.lastActivity = now;
+}
+
+/** `gt done`: the bead is closed, the hook cleared, the session ends and the polecat idles. */
+export function finishWork(state: SimState, p: SimPolecat): SimBead | undefined {
+  const now = nowIso();
+  const bead = p.hookBead !== undefined ? state.beads[p.hookBead] : undefined;
+  if (bead !== undefined) closeBead(bead, 'Completed by polecat');
+  delete p.hookBead;
+  p.state = 'idle';
+  p.sessionRunning = false;
+  p.lastActivity = now;
+  return bead;
+}
+
+export function closeBead(bead: SimBead, reason: string): void {
+  const now = nowIso();
+  bead.status = 'closed';
+  bead.closedAt = now;
+  bead.closeReason = reason;
+  bead.updatedAt = now;
+}
+
+/** The state `gt polecat list` prints: session liveness overrides stale working/idle/done. */
+export function listState(p: SimPolecat): string {
+  if (p.state === 'zombie' || !p.worktree) return p.state;
+  if (p.sessionRunning && (p.state === 'done' || p.state === 'idle')) return 'working';
+  if (!p.sessionRunning && p.state === 'working') return 'stalled';
+  return p.state;
+}
+
+/** The cleanup status gt would compute from the git state of the worktree. */
+export function gitCleanupStatus(p: SimPolecat): string {
+  if (p.dirt.unpushedCommits > 0) return 'has_unpushed';
+  if (p.dirt.stashCount > 0) return 'has_stash';
+  if (p.dirt.uncommittedFiles.length > 0) return 'has_uncommitted';
+  return 'clean';
+}
+
+export function cleanupStatus(p: SimPolecat): string {
+  if (p.cleanupStatus !== undefined) return p.cleanupStatus;
+  // No worktree (zombie): gt cannot run git there and reports unknown.
+  return p.worktree ? gitCleanupStatus(p) : 'unknown';
+}
+
+export interface RecoveryStatus {
+  rig: string;
+  polecat: string;
+  cleanup_status: string;
+  needs_recovery: boolean;
+  verdict: 'SAFE_TO_NUKE' | 'NEEDS_RECOVERY' | 'NEEDS_MQ_SUBMIT';
+  branch?: string;
+  issue?: string;
+  mq_status?: string;
+}
+
+/** `gt polecat check-recovery`: the Witness's safety check before removing a polecat. */
+export function recoveryStatus(state: SimState, p: SimPolecat): RecoveryStatus {
+  const status = cleanupStatus(p);
+  const out: RecoveryStatus = { rig: p.rig, polecat: p.name, cleanup_status: status, needs_recovery: true, verdict: 'NEEDS_RECOVERY' };
+  if (p.branch !== '') out.branch = p.branch;
+  if (p.hookBead !== undefined) out.issue = p.hookBead;
+  if (status !== 'clean') return out;
+  // A self-reported status with an active MR is not safe (gt checks the agent bead's active_mr).
+  if (p.cleanupStatus !== undefined && p.dirt.openMr !== undefined) return out;
+  const issue = p.hookBead !== undefined ? state.beads[p.hookBead] : undefined;
+  const terminal = issue !== undefined && issue.status === 'closed';
+  if (p.dirt.needsMqSubmit === true && !terminal) {
+    return { ...out, needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', mq_status: 'not_submitted' };
+  }
+  return { ...out, needs_recovery: false, verdict: 'SAFE_TO_NUKE', mq_status: p.dirt.openMr !== undefined ? 'submitted' : 'not_required' };
+}
+
+/** The reasons `gt polecat nuke` (without --force) refuses, in gt's order and wording. */
+export function nukeBlockReasons(state: SimState, p: SimPolecat): string[] {
+  const reasons: string[] = [];
+  const status = cleanupStatus(p);
+  if (status === 'has_unpushed') reasons.push('has unpushed commits');
+  else if (status === 'has_uncommitted') reasons.push('has uncommitted changes');
+  else if (status === 'has_stash') reasons.push('has stashed changes');
+  else if (status === 'unknown' || status === '') reasons.push('cleanup status unknown');
+  else if (status !== 'clean') reasons.push(`cleanup status: ${status}`);
+  if (p.hookBead !== undefined) {
+    const bead = state.beads[p.hookBead];
+    if (bead !== undefined && bead.status !== 'closed') reasons.push(`has work on hook (${p.hookBead})`);
+  }
+  if (p.dirt.openMr !== undefined) {
+    const mr = state.beads[p.dirt.openMr];
+    if (mr !== undefined && mr.status !== 'closed') reasons.push(`has open MR (${mr.id})`);
+  }
+  return reasons;
+}
+
+export interface NewBead {
+  prefix: string;
+  title: string;
+  description?: string;
+  issueType?: string;
+  priority?: number;
+  status?: string;
+  labels?: string[];
+  id?: string;
+}
+
+export function addBead(state: SimState, input: NewBead, rng: Rng): SimBead {
+  const now = nowIso();
+  const id = input.id ?? freshId(input.prefix, state.beads, rng);
+  const bead: SimBead = {
+    id,
+    title: input.title,
+    description: input.description ?? '',
+    status: input.status ?? 'open',
+    priority: input.priority ?? 2,
+    issueType: input.issueType ?? 'task',
+    assignee: '',
+    owner: 'overseer',
+    createdAt: now,
+    updatedAt: now,
+    labels: input.labels ?? [],
+  };
+  state.beads[id] = bead;
+  return bead;
+}
+
+/** A merge-request bead with the `key: value` description lines the refinery reads. */
+export function addMergeRequest(state: SimState, p: SimPolecat, rng: Rng): SimBead {
+  const rig = state.rigs[p.rig];
+  const lines = [
+    `branch: ${p.branch}`,
+    'target: main',
+    `source_issue: ${p.hookBead ?? ''}`,
+    `worker: ${p.name}`,
+    `rig: ${p.rig}`,
+    `commit_sha: ${Array.from({ length: 40 }, () => Math.floor(rng() * 16).toString(16)).join('')}`,
+    'retry_count: 0',
+  ];
+  return addBead(state, { prefix: rig?.prefix ?? p.rig, title: `Merge: ${p.branch}`, description: lines.join('\n'), issueType: 'merge-request' }, rng);
+}
+
+export function convoys(state: SimState): SimBead[] {
+  return Object.values(state.beads)
+    .filter((b) => b.issueType === 'convoy')
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+}
+
+export function openMergeRequests(state: SimState, rig: SimRig): SimBead[] {
+  return Object.values(state.beads).filter(
+    (b) => b.issueType === 'merge-request' && b.status !== 'closed' && b.description.includes(`\nrig: ${rig.name}\n`),
+  );
+}
+
+export interface TrackedIssue {
+  id: string;
+  title: string;
+  status: string;
+  dependency_type: string;
+  issue_type: string;
+  assignee?: string;
+  worker?: string;
+}
+
+export function trackedIssues(state: SimState, convoy: SimBead): TrackedIssue[] {
+  return (convoy.tracks ?? []).map((id) => {
+    const bead = state.beads[id];
+    if (bead === undefined) return { id, title: '(external)', status: 'unknown', dependency_type: 'tracks', issue_type: '' };
+    const entry: TrackedIssue = { id, title: bead.title, status: bead.status, dependency_type: 'tracks', issue_type: bead.issueType };
+    if (bead.assignee !== '') {
+      entry.assignee = bead.assignee;
+      entry.worker = bead.assignee.replace('/polecats/', '/');
+    }
+    return entry;
+  });
+}
+
+/** Tracked beads living in more than one rig: gastown #3681 keeps such convoys from auto-closing. */
+export function isCrossRig(convoy: SimBead): boolean {
+  return new Set((convoy.tracks ?? []).map(beadPrefix)).size > 1;
+}
+
+/** The open convoy that tracks `beadId`, if any. */
+export function trackingConvoy(state: SimState, beadId: string): SimBead | undefined {
+  return convoys(state).find((c) => c.status === 'open' && (c.tracks ?? []).includes(beadId));
+}
+
+export interface ConvoyInput {
+  title: string;
+  tracks: string[];
+  description?: string;
+  owned?: boolean;
+}
+
+export function createConvoyBead(state: SimState, input: ConvoyInput, rng: Rng): SimBead {
+  const bead = addBead(
+    state,
+    {
+      prefix: `${TOWN_PREFIX}-cv`,
+      title: input.title,
+      description: input.description ?? '',
+      issueType: 'convoy',
+      labels: input.owned === true ? ['gt:owned'] : [],
+    },
+    rng,
+  );
+  bead.tracks = [...input.tracks];
+  return bead;
+}

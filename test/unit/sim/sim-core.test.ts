@@ -1,0 +1,104 @@
+// Unit tests of the simulator's pure parts: pflag-style parsing, gt's derived polecat states
+// and verdicts, event line format, fault rule matching and validation, and the file lock.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parseArgs } from '../../../sim/src/args.ts';
+import { listState, nukeBlockReasons, recoveryStatus } from '../../../sim/src/domain.ts';
+import { formatEvent } from '../../../sim/src/events.ts';
+import { parseFaultRules, ruleMatches } from '../../../sim/src/faults.ts';
+import { goLocalTime, nextPolecatName, seededRng, shortId } from '../../../sim/src/ids.ts';
+import { withLock } from '../../../sim/src/lock.ts';
+import { emptyState } from '../../../sim/src/model.ts';
+import type { SimPolecat } from '../../../sim/src/model.ts';
+import { CommandError } from '../../../sim/src/output.ts';
+
+function polecat(over: Partial<SimPolecat> = {}): SimPolecat {
+  return {
+    rig: 'gastown', name: 'nux', state: 'idle', sessionRunning: false, worktree: true, branch: 'polecat/nux',
+    createdAt: '2026-01-01T00:00:00Z', lastActivity: '2026-01-01T00:00:00Z',
+    dirt: { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0 }, ...over,
+  };
+}
+
+describe('parseArgs', () => {
+  const spec = { bools: ['json', 'force'], values: ['message'], optional: { notify: 'mayor/' }, short: { m: 'message', f: 'force' } };
+  test('long, short, inline values and positionals in any order', () => {
+    const p = parseArgs(['a', '--json', '-m', 'hi', 'b', '--force=false', '--notify'], spec);
+    assert.deepEqual(p.positionals, ['a', 'b']);
+    assert.equal(p.flags.get('message'), 'hi');
+    assert.equal(p.flags.get('force'), 'false');
+    assert.equal(p.flags.get('notify'), 'mayor/');
+  });
+  test('optional-value flags take a value only with =, like pflag NoOptDefVal', () => {
+    const p = parseArgs(['--notify', 'x/'], spec);
+    assert.equal(p.flags.get('notify'), 'mayor/');
+    assert.deepEqual(p.positionals, ['x/']);
+  });
+  test('unknown flags fail with pflag texts', () => {
+    assert.throws(() => parseArgs(['--nope'], spec), new CommandError('unknown flag: --nope'));
+    assert.throws(() => parseArgs(['-z'], spec), new CommandError("unknown shorthand flag: 'z' in -z"));
+  });
+});
+
+describe('gt derived states', () => {
+  test('list rewrites by session liveness; zombies untouched', () => {
+    assert.equal(listState(polecat({ state: 'idle', sessionRunning: true })), 'working');
+    assert.equal(listState(polecat({ state: 'done', sessionRunning: true })), 'working');
+    assert.equal(listState(polecat({ state: 'working', sessionRunning: false })), 'stalled');
+    assert.equal(listState(polecat({ state: 'stuck' })), 'stuck');
+    assert.equal(listState(polecat({ state: 'zombie', worktree: false, sessionRunning: true })), 'zombie');
+  });
+  test('recovery verdicts and nuke reasons from dirt', () => {
+    const state = emptyState('t');
+    assert.equal(recoveryStatus(state, polecat()).verdict, 'SAFE_TO_NUKE');
+    assert.equal(recoveryStatus(state, polecat({ dirt: { uncommittedFiles: ['x'], unpushedCommits: 0, stashCount: 0 } })).cleanup_status, 'has_uncommitted');
+    assert.equal(recoveryStatus(state, polecat({ dirt: { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, needsMqSubmit: true } })).verdict, 'NEEDS_MQ_SUBMIT');
+    assert.equal(recoveryStatus(state, polecat({ worktree: false })).cleanup_status, 'unknown');
+    assert.deepEqual(nukeBlockReasons(state, polecat({ dirt: { uncommittedFiles: [], unpushedCommits: 3, stashCount: 1 } })), ['has unpushed commits']);
+  });
+});
+
+describe('formats', () => {
+  test('event lines follow gt: field order, sorted payload, second-precision UTC', () => {
+    const line = formatEvent({ type: 'sling', actor: 'mayor', payload: { target: 'r/polecats/n', bead: 'gt-abcde' } }, new Date('2026-04-01T10:20:30.456Z'));
+    assert.equal(line, '{"ts":"2026-04-01T10:20:30Z","source":"gt","type":"sling","actor":"mayor","payload":{"bead":"gt-abcde","target":"r/polecats/n"},"visibility":"feed"}');
+    assert.equal(formatEvent({ type: 'boot', actor: 'gt' }, new Date(0)), '{"ts":"1970-01-01T00:00:00Z","source":"gt","type":"boot","actor":"gt","visibility":"feed"}');
+  });
+  test('ids, names and zone-less times', () => {
+    assert.match(shortId(seededRng(1)), /^[0-9a-z]{5}$/);
+    assert.equal(shortId(seededRng(5)), shortId(seededRng(5)));
+    assert.equal(nextPolecatName(new Set(['furiosa'])), 'nux');
+    assert.match(goLocalTime('2026-04-01T10:20:30Z'), /^2026-04-0[12] \d{2}:20:30$/);
+  });
+});
+
+describe('faults and lock', () => {
+  test('rules match by command-line prefix and are validated', () => {
+    assert.equal(ruleMatches({ match: 'gt polecat list' }, 'gt polecat list --all --json'), true);
+    assert.equal(ruleMatches({ match: 'bd' }, 'gt status'), false);
+    assert.equal(ruleMatches({}, 'anything'), true);
+    assert.throws(() => parseFaultRules([{ crash: 'yes' }]), /crash must be a boolean/);
+    assert.throws(() => parseFaultRules({}), /array/);
+  });
+  test('the lock serialises holders and recovers a lock left by a dead process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-lock-'));
+    try {
+      const path = join(dir, 'lock');
+      writeFileSync(path, `999999999 ${Date.now()}`);
+      let inside = 0;
+      let maxInside = 0;
+      await Promise.all(Array.from({ length: 10 }, () => withLock(path, async () => {
+        inside++;
+        maxInside = Math.max(maxInside, inside);
+        await new Promise((r) => setTimeout(r, 2));
+        inside--;
+      })));
+      assert.equal(maxInside, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
