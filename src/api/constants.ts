@@ -1,0 +1,212 @@
+// Names of the gastown.gastown.io API: group, version, kinds, resource names, label and
+// annotation keys, the finalizer, phases, condition types and reasons.
+//
+// Everything the operator writes into the API or matches on is spelled once here, as `as const`
+// objects (erasable syntax: no enums). The CRD generator, the controllers and the embedded API
+// server all read these, so a rename is one edit.
+
+export const API_GROUP = 'gastown.gastown.io';
+export const API_VERSION = 'v1alpha1';
+export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}` as const;
+
+/** `kubectl get gastown` lists every kind of this API. */
+export const CATEGORY = 'gastown';
+
+export const Kind = { Rig: 'Rig', Polecat: 'Polecat', Convoy: 'Convoy' } as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export interface ResourceNames {
+  readonly kind: Kind;
+  readonly listKind: string;
+  readonly plural: string;
+  readonly singular: string;
+  readonly shortNames: readonly string[];
+  readonly namespaced: boolean;
+}
+
+/** Resource names per kind, as served under `/apis/gastown.gastown.io/v1alpha1/`. */
+export const Resource = {
+  Rig: { kind: Kind.Rig, listKind: 'RigList', plural: 'rigs', singular: 'rig', shortNames: ['rig'], namespaced: false },
+  Polecat: { kind: Kind.Polecat, listKind: 'PolecatList', plural: 'polecats', singular: 'polecat', shortNames: ['pc'], namespaced: true },
+  Convoy: { kind: Kind.Convoy, listKind: 'ConvoyList', plural: 'convoys', singular: 'convoy', shortNames: ['cv'], namespaced: true },
+} as const satisfies Record<Kind, ResourceNames>;
+
+/** Label keys. Label values are strings; boolean labels use `"true"`. */
+export const Label = {
+  /** `"true"` on Polecat views that town sync created for polecats gt started on its own. */
+  Discovered: `${API_GROUP}/discovered`,
+  /** The gt rig name of a Polecat, for `kubectl get pc -l gastown.gastown.io/rig=<rig>`. */
+  Rig: `${API_GROUP}/rig`,
+  /** The real gt polecat name of a Polecat (also in `status.gtName`). */
+  Polecat: `${API_GROUP}/polecat`,
+} as const;
+export type Label = (typeof Label)[keyof typeof Label];
+
+/** Annotation keys. */
+export const Annotation = {
+  /**
+   * `"true"` lets the operator run `gt polecat nuke --force` for a Polecat that is being
+   * terminated or deleted although gt reports unsaved work. Any other value is ignored.
+   */
+  ForceTerminate: `${API_GROUP}/force-terminate`,
+} as const;
+export type Annotation = (typeof Annotation)[keyof typeof Annotation];
+
+/** The value of a boolean label or annotation that is set. */
+export const TRUE_VALUE = 'true';
+
+/** Guards deletion of a Polecat until its gt polecat is safely nuked. */
+export const FINALIZER = `${API_GROUP}/cleanup`;
+
+/** The gt mail address a convoy notification goes to when the spec names none. */
+export const DEFAULT_NOTIFY_ADDRESS = 'mayor/';
+
+/** At most this many bead IDs are listed in each of a Convoy's completed and pending lists. */
+export const CONVOY_STATUS_BEAD_LIST_LIMIT = 100;
+
+/** `Polecat.spec.desiredState` values (a closed enum: the user writes it). */
+export const DesiredState = { Idle: 'Idle', Working: 'Working', Terminated: 'Terminated' } as const;
+export type DesiredState = (typeof DesiredState)[keyof typeof DesiredState];
+export const DESIRED_STATES = [DesiredState.Idle, DesiredState.Working, DesiredState.Terminated] as const;
+
+// Phases are written by the operator. The CRD leaves `status.phase` an open string (documented
+// values, no enum) so that a status written by a newer operator never fails validation after a
+// rollback, and readers must treat an unknown value as unknown rather than crash.
+
+/** `Rig.status.phase` values. */
+export const RigPhase = {
+  /** Not reconciled yet. */
+  Pending: 'Pending',
+  /** gt reports the rig `operational`. */
+  Operational: 'Operational',
+  /** gt reports the rig `parked` (`gt rig park`). */
+  Parked: 'Parked',
+  /** gt reports the rig `docked`. */
+  Docked: 'Docked',
+  /** The view cannot be kept: path missing, rig not in the town, gt failing. See conditions. */
+  Degraded: 'Degraded',
+  /** gt reports a rig state this operator does not know (`status.operationalState` has it). */
+  Unknown: 'Unknown',
+} as const;
+export type RigPhase = (typeof RigPhase)[keyof typeof RigPhase];
+
+/** `Polecat.status.phase` values. gt's other states show as conditions (`Stuck`) and `status.gtState`. */
+export const PolecatPhase = {
+  /** Waiting for sling: no gt polecat yet. */
+  Pending: 'Pending',
+  Working: 'Working',
+  Idle: 'Idle',
+  /** The gt polecat was nuked (by the operator or outside Kubernetes). */
+  Terminated: 'Terminated',
+} as const;
+export type PolecatPhase = (typeof PolecatPhase)[keyof typeof PolecatPhase];
+
+/** `Convoy.status.phase` values. */
+export const ConvoyPhase = {
+  /** The convoy does not exist in gt yet. */
+  Pending: 'Pending',
+  InProgress: 'InProgress',
+  /** Every tracked bead is closed. */
+  Completed: 'Completed',
+  /** The convoy disappeared from gt or cannot be created. See conditions. */
+  Failed: 'Failed',
+} as const;
+export type ConvoyPhase = (typeof ConvoyPhase)[keyof typeof ConvoyPhase];
+
+export const ConditionStatus = { True: 'True', False: 'False', Unknown: 'Unknown' } as const;
+export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
+export const CONDITION_STATUSES = [ConditionStatus.True, ConditionStatus.False, ConditionStatus.Unknown] as const;
+
+/** Condition types, with the kinds that carry each. */
+export const ConditionType = {
+  /** All kinds: the view reflects a healthy, reachable object in gt. */
+  Ready: 'Ready',
+  /** All kinds: the last read of gt succeeded and the status reflects it. */
+  Synced: 'Synced',
+  /** Rig: the rig or gt is in trouble (path missing, rig unknown to gt, gt failing). */
+  Degraded: 'Degraded',
+  /** Polecat: gt reports it stuck, stalled or zombie, or it has been silent too long. */
+  Stuck: 'Stuck',
+  /** Polecat: termination is held back because gt reports unsaved work. */
+  CleanupBlocked: 'CleanupBlocked',
+  /** Convoy: the gt convoy exists and tracks every bead in the spec. */
+  Tracking: 'Tracking',
+  /** Convoy: the completion notification was sent (`True`) or is not requested / pending. */
+  Notified: 'Notified',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** Condition (and Event) reasons: CamelCase, stable, matching the API's reason pattern. */
+export const Reason = {
+  // Shared by all kinds.
+  Synced: 'Synced',
+  /** gt could not be run or answered nothing in time (missing binary, timeout, circuit open). */
+  GTUnavailable: 'GTUnavailable',
+  /** gt ran and failed (`Error: ...`, exit 1). */
+  GTError: 'GTError',
+  /** gt answered with output the operator cannot parse. */
+  GTOutputInvalid: 'GTOutputInvalid',
+  /** A reconcile failed for a reason outside gt (API conflict exhausted, bug). */
+  ReconcileError: 'ReconcileError',
+
+  // Rig.
+  PathNotFound: 'PathNotFound',
+  PathNotDirectory: 'PathNotDirectory',
+  RigNotInTown: 'RigNotInTown',
+  /** `spec.beadsPrefix` or `spec.gitURL` disagree with the town. */
+  SpecMismatch: 'SpecMismatch',
+  RigOperational: 'RigOperational',
+  RigParked: 'RigParked',
+  RigDocked: 'RigDocked',
+  RigStateUnknown: 'RigStateUnknown',
+
+  // Polecat lifecycle.
+  WaitingForSling: 'WaitingForSling',
+  Slung: 'Slung',
+  /** The bead was already hooked to a polecat of the rig; the operator followed it. */
+  Adopted: 'Adopted',
+  /** Sling only queued the bead (gt scheduler mode); the polecat appears later. */
+  SlingScheduled: 'SlingScheduled',
+  SlingRefused: 'SlingRefused',
+  BeadNotFound: 'BeadNotFound',
+  BeadClosed: 'BeadClosed',
+  RigNotOperational: 'RigNotOperational',
+  PolecatNotFound: 'PolecatNotFound',
+  /** The gt polecat vanished without the operator nuking it. */
+  NukedOutsideKubernetes: 'NukedOutsideKubernetes',
+  Nuked: 'Nuked',
+  ForceNuked: 'ForceNuked',
+  Working: 'Working',
+  Idle: 'Idle',
+
+  // Polecat health (Stuck).
+  GTStateStuck: 'GTStateStuck',
+  GTStateStalled: 'GTStateStalled',
+  GTStateZombie: 'GTStateZombie',
+  GTStateUnknown: 'GTStateUnknown',
+  NoRecentActivity: 'NoRecentActivity',
+  Healthy: 'Healthy',
+  Escalated: 'Escalated',
+
+  // Polecat cleanup (CleanupBlocked), from `gt polecat check-recovery` / `nuke`.
+  SafeToNuke: 'SafeToNuke',
+  UncommittedChanges: 'UncommittedChanges',
+  UnpushedCommits: 'UnpushedCommits',
+  StashedChanges: 'StashedChanges',
+  NeedsMergeRequestSubmit: 'NeedsMergeRequestSubmit',
+  PendingMergeRequest: 'PendingMergeRequest',
+  WorkOnHook: 'WorkOnHook',
+  CleanupStatusUnknown: 'CleanupStatusUnknown',
+
+  // Convoy.
+  ConvoyCreated: 'ConvoyCreated',
+  ConvoyNotFound: 'ConvoyNotFound',
+  TrackingIncomplete: 'TrackingIncomplete',
+  BeadsPending: 'BeadsPending',
+  AllBeadsClosed: 'AllBeadsClosed',
+  NotificationSent: 'NotificationSent',
+  NotificationPending: 'NotificationPending',
+  NotificationNotRequested: 'NotificationNotRequested',
+  NotificationFailed: 'NotificationFailed',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];

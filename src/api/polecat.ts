@@ -1,0 +1,122 @@
+// The Polecat kind (namespaced): a view of one gt polecat, a worker agent of a rig.
+//
+// The spec is what the user wants (`desiredState`, the bead to work on); the status is what gt
+// reports for the polecat the operator slung or adopted. The CR name is not the gt polecat name:
+// gt picks that name when it spawns the polecat, and the operator records it in `status.gtName`.
+// Town sync creates Polecats for polecats gt started on its own (label `discovered`).
+import { z } from 'zod';
+import { API_GROUP_VERSION, DESIRED_STATES, DesiredState, Kind, Resource } from './constants.ts';
+import {
+  conditionsSchema,
+  countField,
+  generationField,
+  lastFailureSchema,
+  namespacedObjectMetaSchema,
+  timestampField,
+} from './common.ts';
+import { beadIdSchema, rigNameSchema } from './formats.ts';
+import { decoderFor, type KindDefinition, type ValidationRule } from './kind.ts';
+
+/** The CEL transition rule that makes a field immutable once set. */
+export const IMMUTABLE_RIG_RULE = { rule: 'self == oldSelf', message: 'rig is immutable' } as const satisfies ValidationRule;
+
+export const polecatSpecSchema = z
+  .object({
+    rig: rigNameSchema
+      .describe('gt name of the rig the polecat works in (as `gt rig list` prints it). Immutable.')
+      .meta({ 'x-kubernetes-validations': [IMMUTABLE_RIG_RULE] }),
+    desiredState: z
+      .enum(DESIRED_STATES)
+      .describe(
+        'Idle: keep the polecat as it is. Working: sling spec.beadID to the rig (`gt sling`) and follow the polecat. ' +
+          'Terminated: nuke the polecat once gt reports no unsaved work (`gt polecat check-recovery`).',
+      )
+      .default(DesiredState.Idle),
+    beadID: beadIdSchema.describe('The bead to work on, e.g. gt-abc12. Needed for desiredState Working.').optional(),
+  })
+  .describe('What the polecat should do.');
+export type PolecatSpec = z.infer<typeof polecatSpecSchema>;
+export type PolecatSpecInput = z.input<typeof polecatSpecSchema>;
+
+export const gtPolecatStateSchema = z
+  .object({
+    raw: z
+      .string()
+      .max(64)
+      .describe('The state exactly as gt reports it: working, idle, done, stuck, stalled, zombie, or a newer value.'),
+  })
+  .describe("gt's own view of the polecat, kept verbatim so states the phase cannot express are not lost.");
+export type GTPolecatState = z.infer<typeof gtPolecatStateSchema>;
+
+export const escalationStatusSchema = z
+  .object({
+    count: countField('Escalation mails sent since the polecat got stuck.'),
+    lastSentAt: timestampField('When the last escalation mail was sent.').optional(),
+    nextAt: timestampField('When the next escalation mail is due (exponential backoff).').optional(),
+  })
+  .describe('Escalation of a stuck polecat to its witness. Removed when the polecat recovers.');
+export type EscalationStatus = z.infer<typeof escalationStatusSchema>;
+
+export const polecatStatusSchema = z
+  .object({
+    phase: z
+      .string()
+      .max(64)
+      .describe('Pending (waiting for sling), Working, Idle or Terminated. An open set: treat other values as unknown.')
+      .optional(),
+    gtName: z.string().max(128).describe('The real gt polecat name (gt chooses it when it spawns the polecat).').optional(),
+    rig: z.string().max(128).describe('The rig gt reports the polecat in.').optional(),
+    beadID: z.string().max(128).describe('The bead on the polecat\'s hook, as gt reports it.').optional(),
+    branch: z.string().max(512).describe("The polecat's git branch.").optional(),
+    session: z.string().max(256).describe("The polecat's session name.").optional(),
+    sessionRunning: z.boolean().describe("Whether the polecat's session is running.").optional(),
+    gtState: gtPolecatStateSchema.optional(),
+    cleanupStatus: z
+      .string()
+      .max(64)
+      .describe('gt cleanup status of the worktree: clean, has_uncommitted, has_stash, has_unpushed, unknown.')
+      .optional(),
+    lastActivity: timestampField('Last activity gt reports for the polecat.').optional(),
+    stuckSince: timestampField('When the operator first saw the polecat stuck; removed when it recovers.').optional(),
+    escalation: escalationStatusSchema.optional(),
+    observedGeneration: generationField('The .metadata.generation this status was computed for.').optional(),
+    conditions: conditionsSchema.optional(),
+    lastFailure: lastFailureSchema.optional(),
+  })
+  .describe('What gt reports for the polecat. Written by the operator.');
+export type PolecatStatus = z.infer<typeof polecatStatusSchema>;
+
+export const polecatSchema = z.object({
+  apiVersion: z.literal(API_GROUP_VERSION).default(API_GROUP_VERSION),
+  kind: z.literal(Kind.Polecat).default(Kind.Polecat),
+  metadata: namespacedObjectMetaSchema,
+  spec: polecatSpecSchema,
+  status: polecatStatusSchema.optional(),
+});
+/** A Polecat as decoded from the API (defaults applied). */
+export type Polecat = z.infer<typeof polecatSchema>;
+/** A Polecat as it may be written (defaulted fields optional). */
+export type PolecatInput = z.input<typeof polecatSchema>;
+
+export const PolecatDefinition = {
+  names: Resource.Polecat,
+  description: 'Polecat is a view of one gt polecat (a worker agent of a rig) and the way to dispatch work to it.',
+  specSchema: polecatSpecSchema,
+  statusSchema: polecatStatusSchema,
+  printerColumns: [
+    { name: 'Rig', type: 'string', jsonPath: '.spec.rig' },
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'Bead', type: 'string', jsonPath: '.spec.beadID' },
+    { name: 'GT Name', type: 'string', jsonPath: '.status.gtName' },
+    { name: 'Desired', type: 'string', jsonPath: '.spec.desiredState', priority: 1 },
+    { name: 'GT State', type: 'string', jsonPath: '.status.gtState.raw', priority: 1 },
+    { name: 'Branch', type: 'string', jsonPath: '.status.branch', priority: 1 },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+} as const satisfies KindDefinition<typeof polecatSpecSchema, typeof polecatStatusSchema>;
+
+const polecatDecoder = decoderFor(Kind.Polecat, polecatSchema);
+/** Decodes a Polecat read from the API; errors are values. */
+export const decodePolecat = polecatDecoder.decode;
+/** Decodes a Polecat read from the API; throws InvalidResourceError. */
+export const parsePolecat = polecatDecoder.parse;
