@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { API_GROUP_VERSION, crdForKind, type JsonSchemaProps, type Kind } from '../../../src/api/index.ts';
-import { validateCustomResource } from '../../../src/apiserver/validation/index.ts';
+import { validateCustomResource, type JSONSchemaProps } from '../../../src/apiserver/validation/index.ts';
 
 interface Cause {
   field: string;
@@ -24,7 +24,8 @@ function validate(kind: Kind, spec: Record<string, unknown>, oldSpec?: Record<st
     metadata: { name: 'x', ...(kind === 'Rig' ? {} : { namespace: 'town' }), generation: 1 },
     spec: s,
   });
-  return validateCustomResource(schemaOf(kind), wrap(spec), oldSpec === undefined ? undefined : wrap(oldSpec));
+  // The generator's schema type and the server's are declared apart; the JSON is the same.
+  return validateCustomResource(schemaOf(kind) as unknown as JSONSchemaProps, wrap(spec), oldSpec === undefined ? undefined : wrap(oldSpec));
 }
 
 /** Fields with causes; `<nil>` is upstream's "rules not checked because the object was invalid". */
