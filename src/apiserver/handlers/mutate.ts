@@ -1,0 +1,201 @@
+// Create and update: the object-meta rules of the real apiserver's generic registry.
+// - create: name or generateName, namespace from the URL (must exist and not be terminating),
+//   uid/creationTimestamp/generation set by the server, status dropped when /status is separate;
+// - update: optimistic concurrency on metadata.resourceVersion (409 Conflict), system fields
+//   kept from the stored object, status or everything-but-status taken from the body depending
+//   on the endpoint, generation bumped only when the spec (everything outside metadata and a
+//   separate status) changed, no-op updates not written, and an object being deleted is removed
+//   in the same request that clears its last finalizer.
+import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, STALE_OBJECT } from '../errors.ts';
+import { clone, deepEqual, dict, finalizersOf, generateName, isDeleting, isDict, metaString, metadataOf, newUid, nowTimestamp, type Dict } from '../meta.ts';
+import { CRD_STORAGE_KEY, NAMESPACE_STORAGE_KEY } from '../registry/builtins.ts';
+import type { ResourceType } from '../registry/types.ts';
+import { apiVersionOf, groupResource as groupResourceOf } from '../registry/types.ts';
+import type { Write } from '../store.ts';
+import type { KubeObject } from '../types.ts';
+import { admit, kindWithGroup, type AdmitContext } from './admission.ts';
+import type { Core } from './core.ts';
+
+export interface WriteOptions extends AdmitContext {
+  dryRun: boolean;
+}
+
+export interface WriteResult {
+  object: KubeObject;
+  created: boolean;
+}
+
+/** Checks apiVersion/kind of a request body and fills them in when absent. */
+export function checkTypeMeta(type: ResourceType, body: unknown): KubeObject {
+  if (!isDict(body)) throw badRequest(`the object provided is unrecognized (must be of type ${type.kind})`);
+  const apiVersion = apiVersionOf(type);
+  if (body.kind !== undefined && body.kind !== type.kind) {
+    throw badRequest(`the kind of the object provided (${JSON.stringify(body.kind)}) does not match the expected kind (${type.kind})`);
+  }
+  if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
+    throw badRequest(`the API version in the data (${JSON.stringify(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+  }
+  if (body.metadata !== undefined && !isDict(body.metadata)) throw badRequest('metadata must be an object');
+  return { apiVersion, kind: type.kind, ...body, metadata: { ...dict(body.metadata) } };
+}
+
+function scopeNamespace(type: ResourceType, meta: Dict, namespace: string | undefined): void {
+  if (!type.namespaced) {
+    delete meta.namespace;
+    return;
+  }
+  if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
+    throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  }
+  meta.namespace = namespace;
+}
+
+/** Refuses new objects in a missing or terminating namespace, or for a terminating CRD. */
+function checkCreatable(core: Core, type: ResourceType, namespace: string, name: string): void {
+  if (type.namespaced) {
+    const ns = core.store.get(NAMESPACE_STORAGE_KEY, '', namespace);
+    if (ns === undefined) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (isDeleting(ns)) {
+      throw forbidden(groupResourceOf(type), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+  if (type.crdName !== undefined) {
+    const crd = core.store.get(CRD_STORAGE_KEY, '', type.crdName);
+    if (crd !== undefined && isDeleting(crd)) {
+      throw new ApiError(405, 'MethodNotAllowed', `create not allowed while custom resource definition is terminating`);
+    }
+  }
+}
+
+export function createObject(core: Core, type: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions): WriteResult {
+  const obj = checkTypeMeta(type, body);
+  const meta = obj.metadata as Dict;
+  scopeNamespace(type, meta, namespace);
+  if ((meta.name === undefined || meta.name === '') && typeof meta.generateName === 'string' && meta.generateName !== '') {
+    meta.name = generateName(meta.generateName);
+  }
+  if (typeof meta.name !== 'string' || meta.name === '') {
+    const causes = [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }];
+    throw invalid(type.group, type.kind, '', `${kindWithGroup(type)} "" is invalid: metadata.name: Required value: name or generateName is required`, causes);
+  }
+  const name = meta.name;
+  const ns = type.namespaced ? (namespace ?? '') : '';
+  meta.uid = newUid();
+  meta.creationTimestamp = nowTimestamp();
+  for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds', 'resourceVersion', 'selfLink']) delete meta[f];
+  if (type.tracksGeneration) meta.generation = 1;
+  else delete meta.generation;
+  if (type.statusSubresource) delete obj.status;
+  type.onCreate?.(obj);
+  const admitted = admit(core, type, obj, undefined, opts);
+  checkCreatable(core, type, ns, name);
+  if (core.store.get(type.storageKey, ns, name) !== undefined) throw alreadyExists(groupResourceOf(type), name);
+  if (opts.dryRun) return { object: admitted, created: true };
+  const [change] = core.commit([{ key: type.storageKey, namespace: ns, name, object: core.toStorage(type, admitted) }]);
+  return { object: core.present(type, change?.object ?? admitted), created: true };
+}
+
+/** The fields of an object that make up its "spec" for generation purposes. */
+function specPart(type: ResourceType, obj: KubeObject): Dict {
+  const { metadata: _m, status, ...rest } = obj;
+  return type.statusSubresource ? rest : { ...rest, status };
+}
+
+export function carrySystemMetadata(type: ResourceType, next: KubeObject, old: KubeObject): void {
+  const meta = next.metadata as Dict;
+  const oldMeta = metadataOf(old);
+  if (meta.uid !== undefined && meta.uid !== '' && meta.uid !== oldMeta.uid) {
+    const message = `Invalid value: ${JSON.stringify(meta.uid)}: field is immutable`;
+    const name = String(oldMeta.name);
+    throw invalid(type.group, type.kind, name, `${kindWithGroup(type)} ${JSON.stringify(name)} is invalid: metadata.uid: ${message}`, [{ reason: 'FieldValueInvalid', field: 'metadata.uid', message }]);
+  }
+  for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'namespace']) {
+    if (oldMeta[f] === undefined) delete meta[f];
+    else meta[f] = oldMeta[f];
+  }
+  if (meta.managedFields === undefined && oldMeta.managedFields !== undefined) meta.managedFields = oldMeta.managedFields;
+  delete meta.selfLink;
+}
+
+/** Builds the candidate from the request body per endpoint (main vs /status). */
+export function candidate(type: ResourceType, body: KubeObject, old: KubeObject, subresource: 'status' | undefined): KubeObject {
+  if (subresource === 'status') {
+    const next = clone(old);
+    if (body.status === undefined) delete next.status;
+    else next.status = body.status;
+    const managed = metadataOf(body).managedFields;
+    if (managed !== undefined) (next.metadata as Dict).managedFields = managed;
+    return next;
+  }
+  const next: KubeObject = { ...body, metadata: { ...metadataOf(body) } };
+  if (type.statusSubresource) {
+    if (old.status === undefined) delete next.status;
+    else next.status = old.status;
+  }
+  carrySystemMetadata(type, next, old);
+  return next;
+}
+
+function checkVersion(type: ResourceType, body: KubeObject, old: KubeObject, name: string): void {
+  const rv = metaString(body, 'resourceVersion');
+  if (rv === undefined || rv === '') {
+    if (type.unconditionalUpdate) return;
+    const message = 'Invalid value: 0: must be specified for an update';
+    throw invalid(type.group, type.kind, name, `${kindWithGroup(type)} ${JSON.stringify(name)} is invalid: metadata.resourceVersion: ${message}`, [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message }]);
+  }
+  if (rv !== metaString(old, 'resourceVersion')) throw conflict(groupResourceOf(type), name, STALE_OBJECT);
+}
+
+export function checkIdentity(type: ResourceType, body: KubeObject, namespace: string | undefined, name: string): void {
+  const meta = body.metadata as Dict;
+  if (meta.name === undefined || meta.name === '') meta.name = name;
+  if (meta.name !== name) throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+  scopeNamespace(type, meta, namespace);
+}
+
+/**
+ * Commits `next` over `old` (both in the requested version's form): generation, no-op
+ * detection, and removal once a deleting object has no finalizers left.
+ */
+export function commitUpdate(core: Core, type: ResourceType, old: KubeObject, next: KubeObject, opts: WriteOptions): KubeObject {
+  const meta = next.metadata as Dict;
+  delete meta.resourceVersion;
+  if (type.tracksGeneration) {
+    const gen = typeof metadataOf(old).generation === 'number' ? (metadataOf(old).generation as number) : 1;
+    meta.generation = deepEqual(specPart(type, next), specPart(type, old)) ? gen : gen + 1;
+  }
+  const admitted = admit(core, type, next, old, opts);
+  const { resourceVersion: oldVersion, ...oldMetaRest } = metadataOf(old);
+  if (deepEqual(admitted, { ...old, metadata: oldMetaRest })) return old;
+  if (opts.dryRun) return { ...admitted, metadata: { ...(admitted.metadata as Dict), resourceVersion: oldVersion } };
+  const ns = metaString(old, 'namespace') ?? '';
+  const name = metaString(old, 'name') ?? '';
+  const writes: Write[] = [{ key: type.storageKey, namespace: ns, name, object: core.toStorage(type, admitted) }];
+  if (isDeleting(admitted) && finalizersOf(admitted).length === 0) writes.push({ key: type.storageKey, namespace: ns, name, object: undefined });
+  const changes = core.commit(writes);
+  const last = changes[changes.length - 1];
+  return last === undefined ? admitted : core.present(type, last.object);
+}
+
+export function updateObject(
+  core: Core,
+  type: ResourceType,
+  namespace: string | undefined,
+  name: string,
+  subresource: 'status' | undefined,
+  body: unknown,
+  opts: WriteOptions,
+): WriteResult {
+  const obj = checkTypeMeta(type, body);
+  checkIdentity(type, obj, namespace, name);
+  const ns = type.namespaced ? (namespace ?? '') : '';
+  const stored = core.store.get(type.storageKey, ns, name);
+  if (stored === undefined) {
+    if (type.createOnUpdate && subresource === undefined) return createObject(core, type, namespace, obj, opts);
+    throw notFound(groupResourceOf(type), name);
+  }
+  const old = core.present(type, stored);
+  checkVersion(type, obj, old, name);
+  const next = candidate(type, obj, old, subresource);
+  return { object: commitUpdate(core, type, old, next, opts), created: false };
+}

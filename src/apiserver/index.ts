@@ -1,0 +1,182 @@
+// The embedded single-node Kubernetes-compatible API server: public entry point.
+//
+// startEmbeddedApiServer() wires storage (SQLite in `dataDir`, else memory), the object store
+// with its change history, the registry (built-ins + CRDs), the lifecycle rules and the HTTP
+// front, ensures the system namespaces exist, and listens (127.0.0.1, random port by default).
+// The bearer token is taken from options, else from the data directory, else generated (and
+// persisted there); a kubeconfig is written when a path is given.
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Socket } from 'node:net';
+import { silentLogger, type Logger } from '../observability/logger.ts';
+import { Core } from './handlers/core.ts';
+import { Lifecycle } from './handlers/lifecycle.ts';
+import { createRequestHandler } from './http/server.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { newUid, nowTimestamp } from './meta.ts';
+import { builtinTypes, NAMESPACE_STORAGE_KEY, SYSTEM_NAMESPACES } from './registry/builtins.ts';
+import { Registry } from './registry/registry.ts';
+import { MemoryPersistence } from './storage/memory.ts';
+import { SqlitePersistence } from './storage/sqlite.ts';
+import type { Persistence } from './storage/types.ts';
+import { ObjectStore } from './store.ts';
+import { WatchHub } from './watch/hub.ts';
+import { certUsable, generateServingCert, type ServingCert } from './tls.ts';
+
+export interface EmbeddedApiServerOptions {
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /**
+   * Serve HTTPS with a self-signed certificate (default true). kubectl sends bearer tokens only
+   * over TLS; plain HTTP (false) is for in-process clients that are given the token directly.
+   */
+  tls?: boolean;
+  /** Port; 0 (default) picks a free one. */
+  port?: number;
+  /** Directory for the SQLite database; undefined = in memory. */
+  dataDir?: string;
+  /** Bearer token; default: generated at first start and persisted in dataDir. */
+  token?: string;
+  /** Write a kubeconfig (mode 0600) for this server here. */
+  kubeconfigPath?: string;
+  /** Changes kept for watch resume and paged lists; default 10000. */
+  watchHistory?: number;
+  /** Interval of BOOKMARK events on watches that allow them; default 60 s. */
+  bookmarkIntervalMs?: number;
+  /** Largest accepted request body; default 3 MiB, like Kubernetes. */
+  maxBodyBytes?: number;
+  logger?: Logger;
+}
+
+export interface EmbeddedApiServer {
+  /** Base URL, e.g. https://127.0.0.1:38121 */
+  url: string;
+  token: string;
+  /** PEM of the self-signed serving certificate (the CA clients must trust); undefined without TLS. */
+  caData?: string;
+  kubeconfigPath?: string;
+  close(): Promise<void>;
+}
+
+const DEFAULTS = { host: '127.0.0.1', port: 0, watchHistory: 10_000, bookmarkIntervalMs: 60_000, maxBodyBytes: 3 * 1024 * 1024 };
+const MAX_WATCH_BUFFER = 64 * 1024 * 1024;
+
+function resolveToken(persistence: Persistence, given: string | undefined): string {
+  if (given !== undefined && given !== '') return given;
+  const stored = persistence.getSetting('token');
+  if (stored !== undefined) return stored;
+  const token = randomBytes(32).toString('base64url');
+  persistence.setSetting('token', token);
+  return token;
+}
+
+function resolveCert(persistence: Persistence, host: string): ServingCert {
+  const certPem = persistence.getSetting('tls.cert');
+  const keyPem = persistence.getSetting('tls.key');
+  if (certPem !== undefined && keyPem !== undefined && certUsable({ certPem, keyPem }, host)) return { certPem, keyPem };
+  const cert = generateServingCert(host);
+  persistence.setSetting('tls.cert', cert.certPem);
+  persistence.setSetting('tls.key', cert.keyPem);
+  return cert;
+}
+
+function ensureSystemNamespaces(core: Core): void {
+  const missing = SYSTEM_NAMESPACES.filter((name) => core.store.get(NAMESPACE_STORAGE_KEY, '', name) === undefined);
+  if (missing.length === 0) return;
+  core.commit(
+    missing.map((name) => ({
+      key: NAMESPACE_STORAGE_KEY,
+      namespace: '',
+      name,
+      object: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, uid: newUid(), creationTimestamp: nowTimestamp(), labels: { 'kubernetes.io/metadata.name': name } },
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Active' },
+      },
+    })),
+  );
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}): Promise<EmbeddedApiServer> {
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'apiserver' });
+  const persistence: Persistence = opts.dataDir === undefined ? new MemoryPersistence() : new SqlitePersistence(opts.dataDir);
+  try {
+    const hub = new WatchHub();
+    const store = new ObjectStore(persistence, hub, opts.watchHistory ?? DEFAULTS.watchHistory);
+    const registry = new Registry(builtinTypes());
+    const core = new Core(registry, store, hub, logger, {
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? DEFAULTS.bookmarkIntervalMs,
+      maxWatchBufferBytes: MAX_WATCH_BUFFER,
+    });
+    const lifecycle = new Lifecycle(core);
+    lifecycle.resume();
+    ensureSystemNamespaces(core);
+    const token = resolveToken(persistence, opts.token);
+
+    let address = '';
+    const handler = createRequestHandler(core, {
+      token,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
+      serverAddress: () => address,
+      logger,
+    });
+    const host = opts.host ?? DEFAULTS.host;
+    const cert = opts.tls === false ? undefined : resolveCert(persistence, host);
+    const listener = handler;
+    const server: Server = cert === undefined
+      ? createHttpServer({ keepAliveTimeout: 30_000 }, listener)
+      : createHttpsServer({ keepAliveTimeout: 30_000, key: cert.keyPem, cert: cert.certPem }, listener);
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    // A malformed request line or header never reaches the handler: answer 400 and drop it.
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    const info = await listen(server, host, opts.port ?? DEFAULTS.port);
+    address = `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
+    const url = `${cert === undefined ? 'http' : 'https'}://${address}`;
+    if (opts.kubeconfigPath !== undefined) {
+      writeKubeconfig(opts.kubeconfigPath, { server: url, token, caPem: cert?.certPem });
+      logger.info({ kubeconfig: opts.kubeconfigPath, url }, `kubeconfig written to ${opts.kubeconfigPath}`);
+    }
+    logger.info({ url, durable: persistence.durable, version: store.version }, 'embedded API server listening');
+
+    let closing: Promise<void> | undefined;
+    const close = (): Promise<void> => {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          persistence.close();
+          resolve();
+        });
+        // Watches are long-lived: end them so close() does not wait for their timeouts.
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    };
+    const result: EmbeddedApiServer = { url, token, close };
+    if (cert !== undefined) result.caData = cert.certPem;
+    if (opts.kubeconfigPath !== undefined) result.kubeconfigPath = opts.kubeconfigPath;
+    return result;
+  } catch (err) {
+    persistence.close();
+    throw err;
+  }
+}

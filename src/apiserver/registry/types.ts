@@ -1,0 +1,59 @@
+// What the server knows about one served resource (one group/version/resource). Built-ins
+// declare it statically (builtins.ts); custom resources get one per served CRD version (crd.ts).
+import type { KubeObject, PrinterColumn, Verb } from '../types.ts';
+
+/** An OpenAPI v3 schema as found in a CRD (`spec.versions[].schema.openAPIV3Schema`). */
+export type JSONSchemaProps = Record<string, unknown>;
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  /** Plural, lower case: the URL segment. */
+  resource: string;
+  singular: string;
+  kind: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: readonly string[];
+  categories: readonly string[];
+  verbs: readonly Verb[];
+  /** Objects of all versions of one resource share this key (`group/resource`). */
+  storageKey: string;
+  /** apiVersion of the stored form (the CRD's storage version; `v1` for both event APIs). */
+  storageApiVersion: string;
+  /** `/status` is served; main-endpoint writes keep the stored status and vice versa. */
+  statusSubresource: boolean;
+  /** metadata.generation is set to 1 on create and bumped on spec changes. */
+  tracksGeneration: boolean;
+  /** PUT without metadata.resourceVersion is allowed (unconditional update). */
+  unconditionalUpdate: boolean;
+  /** PUT of a missing object creates it (events only, as in Kubernetes). */
+  createOnUpdate: boolean;
+  /** Accepts application/strategic-merge-patch+json (built-in kinds only). */
+  strategicMerge: boolean;
+  /** DELETE answers with the object; otherwise with a Success Status. */
+  returnDeletedObject: boolean;
+  /** Namespaces and some built-ins: DNS-1123 label names instead of subdomains. */
+  nameIsLabel: boolean;
+  printerColumns: readonly PrinterColumn[] | undefined;
+  /** Field selector labels beyond metadata.name and metadata.namespace. */
+  fieldLabels?: readonly string[];
+  /** OpenAPI schema of this version, custom resources only. */
+  schema: JSONSchemaProps | undefined;
+  /** The owning CRD's name, custom resources only. */
+  crdName: string | undefined;
+  /** Converts an object of this version to the stored form (default: apiVersion rewrite only). */
+  toStorage?: (obj: KubeObject) => KubeObject;
+  /** Converts a stored object to this version (default: apiVersion rewrite only). */
+  fromStorage?: (obj: KubeObject) => KubeObject;
+  /** Server-side defaults at create (namespaces: phase Active, and so on). */
+  onCreate?: (obj: KubeObject) => void;
+}
+
+export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {
+  return t.group === '' ? t.version : `${t.group}/${t.version}`;
+}
+
+export function groupResource(t: Pick<ResourceType, 'group' | 'resource'>): { group: string; resource: string } {
+  return { group: t.group, resource: t.resource };
+}

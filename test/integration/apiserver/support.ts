@@ -1,0 +1,119 @@
+// Shared helpers of the API server tests: raw HTTPS requests (trusting the server's CA),
+// polling with a deadline, and a Widget CRD used across tests.
+import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { EmbeddedApiServer } from '../../../src/apiserver/index.ts';
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: () => Record<string, unknown>;
+}
+
+export interface RawOptions {
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  token?: string | null;
+}
+
+export function raw(server: Pick<EmbeddedApiServer, 'url' | 'token' | 'caData'>, method: string, path: string, opts: RawOptions = {}): Promise<RawResponse> {
+  const url = new URL(path, server.url);
+  const headers: Record<string, string> = { ...opts.headers };
+  const token = opts.token === undefined ? server.token : opts.token;
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  return new Promise((resolve, reject) => {
+    const make = url.protocol === 'https:' ? request : httpRequest;
+    const req = make(url, { method, headers, ca: server.caData }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as Record<string, unknown> });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (opts.body !== undefined) req.write(opts.body);
+    req.end();
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const WIDGET_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'widgets.example.com' },
+  spec: {
+    group: 'example.com',
+    scope: 'Namespaced',
+    names: { plural: 'widgets', singular: 'widget', kind: 'Widget', shortNames: ['wd'], categories: ['toys'] },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: 'Size', type: 'integer', jsonPath: '.spec.size' },
+          { name: 'Color', type: 'string', jsonPath: '.spec.color' },
+          { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+        ],
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                required: ['size'],
+                properties: {
+                  size: { type: 'integer', minimum: 1, maximum: 10 },
+                  color: { type: 'string', enum: ['red', 'green', 'blue'], default: 'red' },
+                  sku: { type: 'string', pattern: '^[A-Z]{3}-[0-9]+$', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'sku is immutable' }] },
+                  tags: { type: 'array', items: { type: 'string' }, minItems: 1 },
+                },
+              },
+              status: { type: 'object', properties: { phase: { type: 'string' }, observedGeneration: { type: 'integer' } } },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
+/** A cluster-scoped CRD without status subresource (status lives in the main resource). */
+export const GADGET_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'gadgets.example.com' },
+  spec: {
+    group: 'example.com',
+    scope: 'Cluster',
+    names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+    ],
+  },
+};
