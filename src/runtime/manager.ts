@@ -1,0 +1,262 @@
+// The composition root of the controller machinery, in controller-runtime's order:
+//   1. caches: one informer per kind the controllers need (leader or not, so a standby is
+//      warm); kinds served by CRDs start only while their CRD is Established (CrdWatcher);
+//   2. leader election (optional): only the leader runs controllers;
+//   3. a controller runs while we lead and every kind it needs is served and synced; it is
+//      stopped (drained) when any of that stops being true, and started again when it returns.
+// stop(deadlineMs): stop taking work, let in-flight reconciles finish until the deadline
+// (then abort their signal), release the lease, stop the caches. The CLI maps SIGTERM/SIGINT
+// to stop(); ready() and healthy() feed the probes.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from '../observability/logger.ts';
+import { silentLogger } from '../observability/logger.ts';
+import { InformerCache, kindId, type InformerDefaults } from './cache.ts';
+import { realClock, type Clock } from './clock.ts';
+import { Controller, kindsOf, type ControllerDefinition } from './controller.ts';
+import { CrdWatcher, isBuiltinKind } from './crd-watch.ts';
+import type { KubeClient, ResourceKind } from './k8s.ts';
+import { LeaderElector } from './leader.ts';
+
+export interface LeaderElectionConfig {
+  namespace: string;
+  name: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface ManagerOptions {
+  client: KubeClient;
+  /** Omit to run without election (a single replica that always leads). */
+  leaderElection?: LeaderElectionConfig;
+  /** This replica's name in the Lease; default `<hostname>_<uuid>` (client-go's habit). */
+  identity?: string;
+  /** Watch a single namespace for namespaced kinds; default all. */
+  namespace?: string;
+  informers?: InformerDefaults;
+  /** Default deadline of stop(); default 30 s. */
+  shutdownDeadlineMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+interface Slot {
+  definition: ControllerDefinition;
+  controller?: Controller;
+  abort?: AbortController;
+  done?: Promise<void>;
+}
+
+export interface StopResult {
+  /** False when in-flight reconciles outlived the deadline (their signal was aborted). */
+  drained: boolean;
+}
+
+export class Manager {
+  readonly client: KubeClient;
+  readonly cache: InformerCache;
+  readonly crds: CrdWatcher;
+  readonly identity: string;
+  readonly #opts: ManagerOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #slots: Slot[] = [];
+  readonly #kinds = new Map<string, ResourceKind>();
+  readonly #life = new AbortController();
+  #elector: LeaderElector | undefined;
+  #electorDone: Promise<void> = Promise.resolve();
+  #leading = false;
+  #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  #queue: Promise<void> = Promise.resolve();
+  #drainDeadline = 0;
+  #drained = true;
+
+  constructor(options: ManagerOptions) {
+    this.#opts = options;
+    this.client = options.client;
+    this.#clock = options.clock ?? realClock;
+    this.#log = (options.logger ?? silentLogger()).child({ component: 'manager' });
+    this.identity = options.identity ?? `${hostname()}_${randomUUID()}`;
+    this.cache = new InformerCache({
+      client: options.client,
+      namespace: options.namespace,
+      defaults: options.informers,
+      clock: this.#clock,
+      logger: options.logger,
+    });
+    this.crds = new CrdWatcher(this.cache);
+  }
+
+  /** Registers a controller; its kinds are cached from start() on. */
+  add(definition: ControllerDefinition): void {
+    if (this.#state !== 'new') throw new Error('controllers are added before start()');
+    this.#slots.push({ definition });
+    for (const kind of kindsOf(definition)) this.#kinds.set(kindId(kind), kind);
+  }
+
+  /** Starts caches and election; resolves at once (readiness comes later, see ready()). */
+  start(): void {
+    if (this.#state !== 'new') throw new Error('a manager starts once');
+    this.#state = 'running';
+    const gated = [...this.#kinds.values()].filter((k) => !isBuiltinKind(k));
+    for (const kind of this.#kinds.values()) {
+      if (isBuiltinKind(kind)) this.#startKind(kind);
+    }
+    if (gated.length > 0) {
+      for (const kind of gated) this.crds.track(kind);
+      this.crds.onChange((kind, available) => this.#onAvailability(kind, available));
+      this.crds.start();
+    }
+    this.#startElection();
+    this.#log.info({ identity: this.identity, kinds: [...this.#kinds.keys()] }, 'manager started');
+  }
+
+  #startElection(): void {
+    const le = this.#opts.leaderElection;
+    if (!le) {
+      this.#leading = true;
+      void this.#schedule();
+      return;
+    }
+    this.#elector = new LeaderElector({
+      ...le,
+      client: this.client,
+      identity: this.identity,
+      clock: this.#clock,
+      logger: this.#opts.logger,
+      onStartedLeading: () => {
+        this.#leading = true;
+        void this.#schedule();
+      },
+      onStoppedLeading: () => {
+        this.#leading = false;
+        return this.#schedule();
+      },
+    });
+    this.#electorDone = this.#elector.run(this.#life.signal);
+  }
+
+  #startKind(kind: ResourceKind): void {
+    this.cache.start(kind);
+    void this.cache.informer(kind).waitForSync(this.#life.signal).then((synced) => {
+      if (synced) void this.#schedule();
+    });
+  }
+
+  #onAvailability(kind: ResourceKind, available: boolean): void {
+    this.#log.info({ kind: kindId(kind), available }, available ? 'kind is served; starting its cache' : 'kind is gone; stopping its cache and controllers');
+    if (available) {
+      if (this.#state === 'running') this.#startKind(kind);
+      return;
+    }
+    // Controllers first (they read the cache), then the cache itself.
+    void this.#schedule().then(() => this.cache.drop(kind));
+  }
+
+  isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** Kinds the controllers need that the API server does not serve now. */
+  missingKinds(): ResourceKind[] {
+    return this.crds.missing();
+  }
+
+  /** Caches synced, every needed kind served, and election running (leader or standby). */
+  ready(): boolean {
+    if (this.#state !== 'running') return false;
+    if (this.crds.missing().length > 0) return false;
+    return [...this.#kinds.values()].every((k) => this.cache.hasSynced(k));
+  }
+
+  /** The manager is running (a missing CRD is not unhealthy: restarting would not help). */
+  healthy(): boolean {
+    return this.#state === 'running' || this.#state === 'new';
+  }
+
+  /** Controllers running now, by name. */
+  runningControllers(): string[] {
+    return this.#slots.filter((s) => s.done !== undefined).map((s) => s.definition.name);
+  }
+
+  /** Serializes reconciliation of the controller set; resolves when this round is done. */
+  #schedule(): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#reconcileSlots()).catch((error: unknown) => {
+      this.#log.error({ err: error }, 'starting or stopping controllers failed');
+    });
+    return this.#queue;
+  }
+
+  #wanted(slot: Slot): boolean {
+    if (this.#state !== 'running' || !this.#leading) return false;
+    return kindsOf(slot.definition).every((k) => this.crds.isAvailable(k) && this.cache.hasSynced(k));
+  }
+
+  async #reconcileSlots(): Promise<void> {
+    const stopping: Promise<void>[] = [];
+    for (const slot of this.#slots) {
+      const want = this.#wanted(slot);
+      if (want && !slot.done) this.#startSlot(slot);
+      else if (!want && slot.done) stopping.push(this.#stopSlot(slot));
+    }
+    await Promise.all(stopping);
+  }
+
+  #startSlot(slot: Slot): void {
+    const controller = new Controller(slot.definition, { cache: this.cache, clock: this.#clock, logger: this.#opts.logger });
+    slot.controller = controller;
+    slot.abort = new AbortController();
+    slot.done = controller.run(slot.abort.signal);
+  }
+
+  /** Stops taking keys, waits for in-flight reconciles until the drain deadline, then cancels them. */
+  async #stopSlot(slot: Slot): Promise<void> {
+    const { controller, abort, done } = slot;
+    slot.controller = undefined;
+    slot.abort = undefined;
+    slot.done = undefined;
+    if (!controller || !abort || !done) return;
+    abort.abort();
+    const deadline = this.#drainDeadline > 0 ? this.#drainDeadline : this.#clock.now() + (this.#opts.shutdownDeadlineMs ?? 30_000);
+    const finished = await this.#within(done, deadline - this.#clock.now());
+    if (!finished) {
+      this.#drained = false;
+      this.#log.warn({ controller: controller.name }, 'reconciles still running at the deadline; cancelling them');
+      controller.cancelInFlight();
+    }
+  }
+
+  #within(p: Promise<void>, ms: number): Promise<boolean> {
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const cancel = this.#clock.setTimer(() => resolve(false), ms);
+      void p.then(() => {
+        cancel();
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Graceful stop: no new keys, in-flight reconciles get until `deadlineMs`, then the lease is
+   * released (unless `releaseLease` is false: leave it to expire, as a killed process would)
+   * and the caches stop.
+   */
+  async stop(deadlineMs = this.#opts.shutdownDeadlineMs ?? 30_000, options: { releaseLease?: boolean } = {}): Promise<StopResult> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return { drained: this.#drained };
+    this.#state = 'stopping';
+    this.#drainDeadline = this.#clock.now() + deadlineMs;
+    this.#elector?.setReleaseOnCancel(options.releaseLease ?? true);
+    this.#log.info({ deadlineMs }, 'stopping');
+    this.#life.abort();
+    await this.#schedule();
+    await this.#electorDone;
+    this.crds.stop();
+    await this.cache.stopAll();
+    this.#leading = false;
+    this.#state = 'stopped';
+    this.#log.info({ drained: this.#drained }, 'stopped');
+    return { drained: this.#drained };
+  }
+}

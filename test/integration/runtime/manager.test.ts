@@ -1,0 +1,212 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.ts';
+import type { ReconcileContext, ReconcileReport } from '../../../src/runtime/controller.ts';
+import { crdKind } from '../../../src/runtime/crd-watch.ts';
+import { KubeClient, refFromKey } from '../../../src/runtime/k8s.ts';
+import { leaseKind, type Lease } from '../../../src/runtime/leader.ts';
+import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
+import { lastFailureReporter, StatusWriter } from '../../../src/runtime/status.ts';
+import { installCrd, testLogger, waitFor, widget, widgetKind, type Widget } from './helpers.ts';
+import { kubeConfigAt } from './proxy.ts';
+
+const servers: TestApiServer[] = [];
+const managers: Manager[] = [];
+after(async () => {
+  for (const m of managers) await m.stop(1000);
+  for (const s of servers) await s.close();
+});
+
+async function server(): Promise<{ api: TestApiServer; client: KubeClient }> {
+  const api = await startTestApiServer({ tls: false });
+  servers.push(api);
+  return { api, client: new KubeClient(kubeConfigAt(api.url, api.token)) };
+}
+
+type Reconcile = (key: string, ctx: ReconcileContext, manager: Manager) => Promise<void>;
+
+function manager(client: KubeClient, reconcile: Reconcile, extra: Partial<ManagerOptions> = {}, reports: ReconcileReport[] = []): Manager {
+  const m = new Manager({
+    client,
+    logger: testLogger(),
+    informers: { backoff: { initialMs: 50, maxMs: 500 } },
+    ...extra,
+  });
+  m.add({
+    name: 'widgets',
+    for: widgetKind,
+    workers: 2,
+    reconcile: (key, ctx) => reconcile(key, ctx, m),
+    failureReporter: lastFailureReporter({ client, kind: widgetKind, get: (key) => m.cache.get<Widget>(widgetKind, key) }),
+    onReconcile: (r) => reports.push(r),
+  });
+  managers.push(m);
+  return m;
+}
+
+/** The reconcile of the tests: status.observed := spec.size, read from the cache. */
+function mirrorSize(client: KubeClient): Reconcile {
+  const writer = new StatusWriter<NonNullable<Widget['status']>>({ client, kind: widgetKind });
+  return async (key, _ctx, m) => {
+    const w = m.cache.get<Widget>(widgetKind, key);
+    if (!w) return;
+    await writer.write(w, { observed: w.spec?.size ?? 0 });
+  };
+}
+
+const observed = async (client: KubeClient, name: string): Promise<number | undefined> =>
+  (await client.get<Widget>(widgetKind, { namespace: 'default', name }))?.status?.observed;
+
+describe('Manager', () => {
+  test('a CRD installed after start is picked up, removed and re-added without a restart', async () => {
+    const { client } = await server();
+    const m = manager(client, mirrorSize(client));
+    m.start();
+    await waitFor('the CRD informer to sync', () => m.crds.hasSynced());
+    assert.equal(m.ready(), false, 'not ready while the CRD is missing');
+    assert.deepEqual(m.missingKinds().map((k) => k.plural), ['widgets']);
+    assert.equal(m.healthy(), true, 'a missing CRD is not a liveness failure');
+
+    await installCrd(client.kubeConfig);
+    await waitFor('ready once the CRD is established', () => m.ready());
+    await client.create(widgetKind, widget('late', 'default', { size: 3 }));
+    await waitFor('the new kind to be reconciled', async () => (await observed(client, 'late')) === 3);
+
+    await client.delete(crdKind, { name: 'widgets.test.gastown.io' });
+    await waitFor('not ready after the CRD is gone', () => !m.ready() && m.runningControllers().length === 0);
+
+    await installCrd(client.kubeConfig);
+    await waitFor('the Widget kind to be served again', async () => (await client.list(widgetKind)).items);
+    await client.create(widgetKind, widget('again', 'default', { size: 4 }));
+    await waitFor('reconciled after the CRD came back', async () => (await observed(client, 'again')) === 4);
+    assert.equal(m.ready(), true);
+  });
+
+  test('a stale-version status write conflicts, is requeued quietly and then succeeds; failures show in lastFailure', async () => {
+    const { client } = await server();
+    await installCrd(client.kubeConfig);
+    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    const reports: ReconcileReport[] = [];
+    const base = mirrorSize(client);
+    let sabotaged = false;
+    let failOnce = true;
+    const m = manager(
+      client,
+      async (key, ctx, mgr) => {
+        if (key === 'default/flaky' && failOnce) {
+          failOnce = false;
+          throw Object.assign(new Error('gt is unreachable'), { kind: 'Unavailable' });
+        }
+        if (key === 'default/race' && !sabotaged) {
+          sabotaged = true;
+          // Someone else writes between our cache read and our status write.
+          await client.patch(widgetKind, refFromKey(key), { type: 'merge', body: { spec: { size: 8 } } });
+        }
+        await base(key, ctx, mgr);
+      },
+      {},
+      reports,
+    );
+    m.start();
+    await waitFor('ready', () => m.ready());
+    await client.create(widgetKind, widget('race', 'default', { size: 1 }));
+    await waitFor('the status to reflect the latest spec', async () => (await observed(client, 'race')) === 8);
+    assert.ok(reports.some((r) => r.errorType === 'conflict' && r.result === 'requeue'), 'the stale write conflicted');
+
+    await client.create(widgetKind, widget('flaky', 'default', { size: 2 }));
+    await waitFor('lastFailure to be set', async () => {
+      const w = await client.get<Widget>(widgetKind, { namespace: 'default', name: 'flaky' });
+      return w?.status?.lastFailure?.reason === 'Unavailable' || (await observed(client, 'flaky')) === 2;
+    });
+    await waitFor('success to clear lastFailure', async () => {
+      const w = await client.get<Widget>(widgetKind, { namespace: 'default', name: 'flaky' });
+      return w?.status?.observed === 2 && w.status.lastFailure === undefined;
+    });
+    assert.ok(reports.some((r) => r.result === 'error' && r.errorType === 'Unavailable'));
+  });
+
+  test('stop drains in-flight reconciles, and cancels them at the deadline', async () => {
+    const { client } = await server();
+    await installCrd(client.kubeConfig);
+    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    const started: string[] = [];
+    const finished: string[] = [];
+    const m = manager(client, async (key, ctx) => {
+      started.push(key);
+      await new Promise((r) => setTimeout(r, 600));
+      finished.push(key);
+      assert.equal(ctx.signal.aborted, false);
+    });
+    m.start();
+    await waitFor('ready', () => m.ready());
+    await client.create(widgetKind, widget('slow'));
+    await waitFor('the reconcile to start', () => started.length === 1);
+    const result = await m.stop(10_000);
+    assert.deepEqual(result, { drained: true });
+    assert.deepEqual(finished, ['default/slow'], 'the in-flight reconcile finished before stop resolved');
+    assert.equal(m.ready(), false);
+
+    const stuck: AbortSignal[] = [];
+    const m2 = manager(client, (_key, ctx) => {
+      stuck.push(ctx.signal);
+      return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+    });
+    m2.start();
+    await waitFor('the stuck reconcile to start', () => stuck.length >= 1);
+    const t0 = Date.now();
+    assert.deepEqual(await m2.stop(300), { drained: false });
+    assert.ok(Date.now() - t0 < 5000, 'stop honours its deadline');
+    assert.equal(stuck[0]!.aborted, true, 'the reconcile was told to stop');
+  });
+
+  test('two managers on one API server: one reconciles; kill hands over within the lease, a clean stop at once', async () => {
+    const { client } = await server();
+    await installCrd(client.kubeConfig);
+    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    const leaseDurationMs = 3000;
+    const election = { namespace: 'default', name: 'widgets-leader', leaseDurationMs, renewDeadlineMs: 2000, retryPeriodMs: 200 };
+    const seen = new Map<string, Set<string>>();
+    const tracking = (id: string): Reconcile => {
+      const inner = mirrorSize(client);
+      return async (key, ctx, m) => {
+        if (!seen.has(id)) seen.set(id, new Set());
+        seen.get(id)!.add(key);
+        await inner(key, ctx, m);
+      };
+    };
+    const a = manager(client, tracking('a'), { identity: 'a', leaderElection: election });
+    const b = manager(client, tracking('b'), { identity: 'b', leaderElection: election });
+    a.start();
+    b.start();
+    await waitFor('one leader', () => a.isLeader() !== b.isLeader());
+    await waitFor('both ready (leader and standby)', () => a.ready() && b.ready());
+    for (const n of ['w1', 'w2', 'w3']) await client.create(widgetKind, widget(n, 'default', { size: 5 }));
+    await waitFor('all reconciled', async () => (await Promise.all(['w1', 'w2', 'w3'].map((n) => observed(client, n)))).every((v) => v === 5));
+    const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+    assert.deepEqual([...seen.keys()], [leader.identity], 'only the leader reconciled');
+
+    // Kill the leader: no release, so the standby waits for the lease to run out.
+    const killedAt = Date.now();
+    await leader.stop(1000, { releaseLease: false });
+    await waitFor('the standby to take over', () => standby.isLeader(), leaseDurationMs * 3);
+    const killHandover = Date.now() - killedAt;
+    assert.ok(killHandover <= leaseDurationMs + 2500, `handover after a kill took ${killHandover} ms`);
+    await client.create(widgetKind, widget('w4', 'default', { size: 6 }));
+    await waitFor('the new leader reconciles', async () => (await observed(client, 'w4')) === 6);
+    assert.ok(seen.get(standby.identity)?.has('default/w4'));
+
+    // A clean stop releases the lease: a fresh standby takes over at its next retry.
+    const c = manager(client, tracking('c'), { identity: 'c', leaderElection: election });
+    c.start();
+    await waitFor('c to be a ready standby', () => c.ready() && !c.isLeader());
+    const stoppedAt = Date.now();
+    await standby.stop(1000);
+    await waitFor('c to take over', () => c.isLeader(), leaseDurationMs * 3);
+    const cleanHandover = Date.now() - stoppedAt;
+    assert.ok(cleanHandover < leaseDurationMs / 2, `handover after a clean stop took ${cleanHandover} ms`);
+    const lease = await client.get<Lease>(leaseKind, { namespace: 'default', name: 'widgets-leader' });
+    assert.equal(lease?.spec?.holderIdentity, 'c');
+    assert.equal(lease?.spec?.leaseTransitions, 2);
+    assert.match(lease?.spec?.renewTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  });
+});
