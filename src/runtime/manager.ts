@@ -48,6 +48,24 @@ interface Slot {
   done?: Promise<void>;
 }
 
+/**
+ * A long-running task that, like a controller, runs only while this replica leads and the
+ * kinds it needs are served and synced (controller-runtime's LeaderElectionRunnable): the
+ * town sync, which execs gt and creates discovered views, must not run on a standby.
+ */
+export interface LeaderRunnable {
+  name: string;
+  needs?: readonly ResourceKind[];
+  /** Runs until `signal` aborts; rejections are logged, and the task is started again later. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+interface RunnableSlot {
+  runnable: LeaderRunnable;
+  abort?: AbortController;
+  done?: Promise<void>;
+}
+
 export interface StopResult {
   /** False when in-flight reconciles outlived the deadline (their signal was aborted). */
   drained: boolean;
@@ -62,6 +80,7 @@ export class Manager {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #slots: Slot[] = [];
+  readonly #runnables: RunnableSlot[] = [];
   readonly #kinds = new Map<string, ResourceKind>();
   readonly #life = new AbortController();
   #elector: LeaderElector | undefined;
@@ -93,6 +112,13 @@ export class Manager {
     if (this.#state !== 'new') throw new Error('controllers are added before start()');
     this.#slots.push({ definition });
     for (const kind of kindsOf(definition)) this.#kinds.set(kindId(kind), kind);
+  }
+
+  /** Registers a leader-only task; the kinds it needs are cached from start() on. */
+  addRunnable(runnable: LeaderRunnable): void {
+    if (this.#state !== 'new') throw new Error('runnables are added before start()');
+    this.#runnables.push({ runnable });
+    for (const kind of runnable.needs ?? []) this.#kinds.set(kindId(kind), kind);
   }
 
   /** Starts caches and election; resolves at once (readiness comes later, see ready()). */
@@ -175,6 +201,18 @@ export class Manager {
     return this.#state === 'running' || this.#state === 'new';
   }
 
+  /**
+   * Enqueues keys into a running controller, for change signals from outside the API server
+   * (the town sync's diff). A controller that is not running ignores them: when it starts, its
+   * initial list enqueues every object anyway. Returns whether the controller took them.
+   */
+  enqueue(controllerName: string, keys: readonly string[]): boolean {
+    const controller = this.#slots.find((s) => s.definition.name === controllerName)?.controller;
+    if (!controller) return false;
+    for (const key of keys) controller.enqueue(key);
+    return true;
+  }
+
   /** Controllers running now, by name. */
   runningControllers(): string[] {
     return this.#slots.filter((s) => s.done !== undefined).map((s) => s.definition.name);
@@ -188,17 +226,22 @@ export class Manager {
     return this.#queue;
   }
 
-  #wanted(slot: Slot): boolean {
+  #wanted(kinds: readonly ResourceKind[]): boolean {
     if (this.#state !== 'running' || !this.#leading) return false;
-    return kindsOf(slot.definition).every((k) => this.crds.isAvailable(k) && this.cache.hasSynced(k));
+    return kinds.every((k) => this.crds.isAvailable(k) && this.cache.hasSynced(k));
   }
 
   async #reconcileSlots(): Promise<void> {
     const stopping: Promise<void>[] = [];
     for (const slot of this.#slots) {
-      const want = this.#wanted(slot);
+      const want = this.#wanted(kindsOf(slot.definition));
       if (want && !slot.done) this.#startSlot(slot);
       else if (!want && slot.done) stopping.push(this.#stopSlot(slot));
+    }
+    for (const slot of this.#runnables) {
+      const want = this.#wanted(slot.runnable.needs ?? []);
+      if (want && !slot.done) this.#startRunnable(slot);
+      else if (!want && slot.done) stopping.push(this.#stopRunnable(slot));
     }
     await Promise.all(stopping);
   }
@@ -208,6 +251,31 @@ export class Manager {
     slot.controller = controller;
     slot.abort = new AbortController();
     slot.done = controller.run(slot.abort.signal);
+  }
+
+  #startRunnable(slot: RunnableSlot): void {
+    const abort = new AbortController();
+    const { name } = slot.runnable;
+    slot.abort = abort;
+    this.#log.info({ runnable: name }, 'starting leader-only task');
+    slot.done = slot.runnable.run(abort.signal).catch((error: unknown) => {
+      this.#log.error({ err: error, runnable: name }, 'leader-only task failed');
+    }).finally(() => {
+      if (slot.abort !== abort) return;
+      // It ended on its own: forget it, so the next scheduling round starts it again.
+      slot.abort = undefined;
+      slot.done = undefined;
+      if (!abort.signal.aborted) this.#clock.setTimer(() => void this.#schedule(), 1_000);
+    });
+  }
+
+  async #stopRunnable(slot: RunnableSlot): Promise<void> {
+    const { abort, done } = slot;
+    slot.abort = undefined;
+    slot.done = undefined;
+    if (!abort || !done) return;
+    abort.abort();
+    await done;
   }
 
   /** Stops taking keys, waits for in-flight reconciles until the drain deadline, then cancels them. */

@@ -209,4 +209,43 @@ describe('Manager', () => {
     assert.equal(lease?.spec?.leaseTransitions, 2);
     assert.match(lease?.spec?.renewTime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
   });
+
+  test('leader-only runnables run only on the leader and move with the lease; enqueue reaches a running controller', async () => {
+    const { client } = await server();
+    await installCrd(client.kubeConfig);
+    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    const election = { namespace: 'default', name: 'runnables-leader', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 };
+    const running = new Set<string>();
+    const keysSeen: string[] = [];
+    const make = (id: string): Manager => {
+      const m = manager(client, (key) => { keysSeen.push(`${id}:${key}`); return Promise.resolve(); }, { identity: id, leaderElection: election });
+      m.addRunnable({
+        name: 'town-sync',
+        needs: [widgetKind],
+        run: async (signal) => {
+          running.add(id);
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+          running.delete(id);
+        },
+      });
+      return m;
+    };
+    const a = make('ra');
+    const b = make('rb');
+    a.start();
+    b.start();
+    await waitFor('one leader', () => a.isLeader() !== b.isLeader());
+    const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+    await waitFor('the runnable on the leader', () => running.has(leader.identity));
+    assert.equal(running.has(standby.identity), false, 'a standby never runs leader-only tasks');
+
+    await waitFor('the controller running', () => leader.runningControllers().includes('widgets'));
+    assert.equal(standby.enqueue('widgets', ['default/external']), false, 'a standby has no running controller');
+    assert.equal(leader.enqueue('widgets', ['default/external']), true);
+    await waitFor('the externally enqueued key reconciled', () => keysSeen.includes(`${leader.identity}:default/external`));
+
+    await leader.stop(1000);
+    assert.equal(running.has(leader.identity), false, 'stop aborts the runnable');
+    await waitFor('the runnable moves to the new leader', () => running.has(standby.identity), 9000);
+  });
 });
