@@ -23,7 +23,7 @@ Commands:
   kill-session <rig>/<polecat>        the session dies (event session_death)
   dirty <rig>/<polecat> [--uncommitted a,b] [--unpushed N] [--stash N] [--open-mr]
         [--needs-mq-submit] [--cleanup-status S]  set the worktree's dirt
-  clean <rig>/<polecat>               clear all dirt
+  clean <rig>/<polecat>               clear all dirt; self-report clean
   park|dock|unpark <rig>              change rig status (no event)
   sling <bead> <rig> [--no-convoy]    sling outside k8s (events spawn/hook/sling)
   remove <rig>/<polecat>              remove a polecat outside k8s (no event)
@@ -95,7 +95,7 @@ async function polecatCommand(cmd: string, root: string, parsed: ParsedArgs): Pr
   else if (cmd === 'set-state') await control.setPolecatState(root, rig, name, parsed.positionals[2] ?? 'idle');
   else if (cmd === 'kill-session') await control.killSession(root, rig, name);
   else if (cmd === 'remove') await control.removePolecatOutside(root, rig, name);
-  else if (cmd === 'clean') await control.makeDirty(root, rig, name, { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, openMr: false, needsMqSubmit: false, cleanupStatus: null });
+  else if (cmd === 'clean') await control.makeDirty(root, rig, name, { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, openMr: false, needsMqSubmit: false, cleanupStatus: 'clean' });
   else {
     const files = flagValue(parsed, 'uncommitted');
     const status = flagValue(parsed, 'cleanup-status');

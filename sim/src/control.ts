@@ -97,7 +97,7 @@ export async function killSession(root: string, rig: string, polecat: string, re
   await change(root, (state, events) => {
     const p = polecatOf(state, rig, polecat);
     p.sessionRunning = false;
-    events.push({ type: 'session_death', actor: 'daemon', payload: { session: domain.sessionName(rig, polecat), agent: domain.agentAddress(p), reason, caller: 'daemon' } });
+    events.push({ type: 'session_death', actor: 'daemon', payload: { session: domain.sessionName(state, rig, polecat), agent: domain.agentAddress(p), reason, caller: 'daemon' } });
   });
 }
 
@@ -109,7 +109,7 @@ export interface DirtInput {
   openMr?: boolean;
   /** Pushed but never submitted to the merge queue (verdict NEEDS_MQ_SUBMIT). */
   needsMqSubmit?: boolean;
-  /** Self-reported cleanup status on the agent bead; null clears it (git check applies). */
+  /** Self-reported cleanup status on the agent bead; null clears it (gt then prints `""`). */
   cleanupStatus?: string | null;
 }
 
@@ -275,7 +275,7 @@ function applyTick(root: string, state: SimState, events: EventInput[], rng: Rng
   }
   if (action === 'death' && p !== undefined) {
     p.sessionRunning = false;
-    events.push({ type: 'session_death', actor: 'daemon', payload: { session: domain.sessionName(p.rig, p.name), agent: domain.agentAddress(p), reason: 'session crashed', caller: 'daemon' } });
+    events.push({ type: 'session_death', actor: 'daemon', payload: { session: domain.sessionName(state, p.rig, p.name), agent: domain.agentAddress(p), reason: 'session crashed', caller: 'daemon' } });
     return `${p.rig}/${p.name} session died`;
   }
   if (action === 'bead') {

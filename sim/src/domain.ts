@@ -23,8 +23,25 @@ export function agentAddress(p: Pick<SimPolecat, 'rig' | 'name'>): string {
   return `${p.rig}/polecats/${p.name}`;
 }
 
-export function sessionName(rig: string, name: string): string {
-  return `gt-${rig}-${name}`;
+/** The rig's session prefix: its beads prefix (gt's session.PrefixFor reads rigs.json). */
+export function rigPrefix(state: SimState, rig: string): string {
+  return state.rigs[rig]?.prefix ?? rig;
+}
+
+/** A polecat's tmux session, `<prefix>-<name>` (gastown session.PolecatSessionName). */
+export function sessionName(state: SimState, rig: string, name: string): string {
+  return `${rigPrefix(state, rig)}-${name}`;
+}
+
+/** `<prefix>-witness` / `<prefix>-refinery` (gastown session.WitnessSessionName etc.). */
+export function rigAgentSession(state: SimState, rig: string, role: 'witness' | 'refinery'): string {
+  return `${rigPrefix(state, rig)}-${role}`;
+}
+
+/** A polecat's agent bead id (gastown beads.PolecatBeadIDWithPrefix; collapsed when rig == prefix). */
+export function polecatAgentBeadId(state: SimState, rig: string, name: string): string {
+  const prefix = rigPrefix(state, rig);
+  return rig === prefix ? `${prefix}-polecat-${name}` : `${prefix}-${rig}-polecat-${name}`;
 }
 
 export function worktreePath(root: string, rig: string, name: string): string {
@@ -107,6 +124,8 @@ export function finishWork(state: SimState, p: SimPolecat): SimBead | undefined 
   const now = nowIso();
   const bead = p.hookBead !== undefined ? state.beads[p.hookBead] : undefined;
   if (bead !== undefined) closeBead(bead, 'Completed by polecat');
+  // gt done writes the git-derived cleanup status to the agent bead (done.go --cleanup-status).
+  p.cleanupStatus = gitCleanupStatus(p);
   delete p.hookBead;
   p.state = 'idle';
   p.sessionRunning = false;
@@ -138,10 +157,24 @@ export function gitCleanupStatus(p: SimPolecat): string {
   return 'clean';
 }
 
+/**
+ * The cleanup status gt reads for a polecat: the self-report on its agent bead, which only
+ * `gt done` writes. Every sim polecat has an agent bead (gt creates one at spawn), so gt never
+ * takes its git fallback: no self-report reads as `""` (gastown polecat.go
+ * runPolecatCheckRecovery / polecat_helpers.go checkPolecatSafety).
+ */
 export function cleanupStatus(p: SimPolecat): string {
-  if (p.cleanupStatus !== undefined) return p.cleanupStatus;
-  // No worktree (zombie): gt cannot run git there and reports unknown.
-  return p.worktree ? gitCleanupStatus(p) : 'unknown';
+  return p.cleanupStatus ?? '';
+}
+
+/** Merge-request beads whose description starts with `branch: <branch>` (gt's findMRForBranch). */
+export function mergeRequestsForBranch(state: SimState, branch: string): SimBead[] {
+  return Object.values(state.beads).filter((b) => b.issueType === 'merge-request' && b.description.startsWith(`branch: ${branch}\n`));
+}
+
+function openMr(state: SimState, p: SimPolecat): SimBead | undefined {
+  const mr = p.dirt.openMr !== undefined ? state.beads[p.dirt.openMr] : undefined;
+  return mr !== undefined && mr.status !== 'closed' ? mr : undefined;
 }
 
 export interface RecoveryStatus {
@@ -155,24 +188,34 @@ export interface RecoveryStatus {
   mq_status?: string;
 }
 
-/** `gt polecat check-recovery`: the Witness's safety check before removing a polecat. */
+/**
+ * `gt polecat check-recovery` (gastown internal/cmd/polecat.go runPolecatCheckRecovery +
+ * applyMQCheck): SAFE_TO_NUKE needs a self-reported `clean` and no active MR; then, as the
+ * polecat always has a branch, gt looks for a merge request of that branch in any status:
+ * found -> `mq_status: submitted`, none -> NEEDS_MQ_SUBMIT / `not_submitted` (so an idle
+ * polecat whose work never went through the queue is never SAFE_TO_NUKE). A closed hooked
+ * bead counts as submitted (gastown aa-55d8, after v1.0.1). mq_status is never `not_required`.
+ */
 export function recoveryStatus(state: SimState, p: SimPolecat): RecoveryStatus {
   const status = cleanupStatus(p);
   const out: RecoveryStatus = { rig: p.rig, polecat: p.name, cleanup_status: status, needs_recovery: true, verdict: 'NEEDS_RECOVERY' };
   if (p.branch !== '') out.branch = p.branch;
   if (p.hookBead !== undefined) out.issue = p.hookBead;
-  if (status !== 'clean') return out;
-  // A self-reported status with an active MR is not safe (gt checks the agent bead's active_mr).
-  if (p.cleanupStatus !== undefined && p.dirt.openMr !== undefined) return out;
+  if (status !== 'clean' || openMr(state, p) !== undefined) return out;
+  const safe: RecoveryStatus = { ...out, needs_recovery: false, verdict: 'SAFE_TO_NUKE' };
+  if (p.branch === '') return safe;
   const issue = p.hookBead !== undefined ? state.beads[p.hookBead] : undefined;
-  const terminal = issue !== undefined && issue.status === 'closed';
-  if (p.dirt.needsMqSubmit === true && !terminal) {
-    return { ...out, needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', mq_status: 'not_submitted' };
-  }
-  return { ...out, needs_recovery: false, verdict: 'SAFE_TO_NUKE', mq_status: p.dirt.openMr !== undefined ? 'submitted' : 'not_required' };
+  if (issue !== undefined && (issue.status === 'closed' || issue.status === 'tombstone')) return { ...safe, mq_status: 'submitted' };
+  if (p.dirt.needsMqSubmit !== true && mergeRequestsForBranch(state, p.branch).length > 0) return { ...safe, mq_status: 'submitted' };
+  return { ...out, needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', mq_status: 'not_submitted' };
 }
 
-/** The reasons `gt polecat nuke` (without --force) refuses, in gt's order and wording. */
+/**
+ * The reasons `gt polecat nuke` (without --force) refuses, in gt's order and wording
+ * (gastown polecat_helpers.go checkPolecatSafety, agent-bead branch): the self-reported
+ * cleanup status, the hooked bead unless closed, then an open MR of the branch (only when the
+ * worktree exists: gt skips the MR check when it cannot load the polecat).
+ */
 export function nukeBlockReasons(state: SimState, p: SimPolecat): string[] {
   const reasons: string[] = [];
   const status = cleanupStatus(p);
@@ -183,11 +226,12 @@ export function nukeBlockReasons(state: SimState, p: SimPolecat): string[] {
   else if (status !== 'clean') reasons.push(`cleanup status: ${status}`);
   if (p.hookBead !== undefined) {
     const bead = state.beads[p.hookBead];
-    if (bead !== undefined && bead.status !== 'closed') reasons.push(`has work on hook (${p.hookBead})`);
+    if (bead === undefined) reasons.push(`has work on hook (${p.hookBead}, unverified)`);
+    else if (bead.status !== 'closed') reasons.push(`has work on hook (${p.hookBead})`);
   }
-  if (p.dirt.openMr !== undefined) {
-    const mr = state.beads[p.dirt.openMr];
-    if (mr !== undefined && mr.status !== 'closed') reasons.push(`has open MR (${mr.id})`);
+  if (p.worktree) {
+    const mr = mergeRequestsForBranch(state, p.branch).find((b) => b.status !== 'closed') ?? openMr(state, p);
+    if (mr !== undefined) reasons.push(`has open MR (${mr.id})`);
   }
   return reasons;
 }
@@ -235,7 +279,7 @@ export function addMergeRequest(state: SimState, p: SimPolecat, rng: Rng): SimBe
     `commit_sha: ${Array.from({ length: 40 }, () => Math.floor(rng() * 16).toString(16)).join('')}`,
     'retry_count: 0',
   ];
-  return addBead(state, { prefix: rig?.prefix ?? p.rig, title: `Merge: ${p.branch}`, description: lines.join('\n'), issueType: 'merge-request' }, rng);
+  return addBead(state, { prefix: rig?.prefix ?? p.rig, title: `Merge: ${p.branch}`, description: lines.join('\n'), issueType: 'merge-request', labels: ['gt:merge-request'] }, rng);
 }
 
 export function convoys(state: SimState): SimBead[] {

@@ -81,6 +81,9 @@ function populateRig(root: string, state: SimState, rig: SimRig, opts: Required<
     const bead = beads[i];
     // The first polecat of each rig is busy so a fresh town shows work in flight.
     if (i === 0 && bead !== undefined) hookBead(state, polecat, bead);
+    // The idle ones stand for polecats that finished earlier work: gt done left `clean` on
+    // their agent beads (a polecat that never ran gt done has no cleanup status).
+    else polecat.cleanupStatus = 'clean';
   }
 }
 

@@ -28,8 +28,10 @@ const NOT_FOUND: readonly NotFoundRule[] = [
   { pattern: /^polecat '[^']*' not found in rig '[^']*'/, possiblyTransient: false },
   // `gt convoy status` prints this for any bd failure too (gt-contract.md, Convoys).
   { pattern: /^convoy '[^']*' not found/, possiblyTransient: true },
-  { pattern: /^checking bead status: bead '[^']*' not found/, possiblyTransient: false },
-  { pattern: /^bead '[^']*' not found/, possiblyTransient: false },
+  // gt sling's getBeadInfo (and the scheduler's verifyBeadExists) print this for any bd
+  // failure, a database that is down included (gastown internal/cmd/sling_helpers.go).
+  { pattern: /^checking bead status: bead '[^']*' not found/, possiblyTransient: true },
+  { pattern: /^bead '[^']*' not found/, possiblyTransient: true },
 ];
 
 /** Refusals gt itself asks to retry. */

@@ -1,11 +1,11 @@
 // `gt witness status`, `gt refinery status` and `gt mq list`: the rig-level agents and the
 // refinery's merge queue (open merge-request beads of the rig).
 import { relative } from 'node:path';
-import { flagBool, parseArgs } from '../args.ts';
-import { openMergeRequests, rigPolecats } from '../domain.ts';
+import { flagBool, flagValue, parseArgs } from '../args.ts';
+import { openMergeRequests, rigAgentSession, rigPolecats } from '../domain.ts';
 import { CommandError, json, out } from '../output.ts';
 import type { CommandContext } from '../runtime.ts';
-import { DB_DOWN_MESSAGE, bdIssue, dbDown, requireRig } from './common.ts';
+import { DB_DOWN_MESSAGE, dbDown, gtIssue, requireArgs, requireRig } from './common.ts';
 
 /** The rig named by the first path segment of the cwd below the town, as gt infers it. */
 function rigFromCwd(ctx: CommandContext): string | undefined {
@@ -16,52 +16,68 @@ function rigFromCwd(ctx: CommandContext): string | undefined {
 
 function witnessStatus(ctx: CommandContext, args: readonly string[]): void {
   const parsed = parseArgs(args, { bools: ['json'] });
-  const name = parsed.positionals[0] ?? rigFromCwd(ctx);
-  if (name === undefined) throw new CommandError('could not detect rig from current directory; please specify rig name');
+  // cobra.ExactArgs(1): the witness status does not infer the rig from the cwd.
+  requireArgs(parsed.positionals, 1, 1, '');
   const state = ctx.read();
-  const rig = requireRig(state, name);
-  const polecats = rigPolecats(state, rig.name).map((p) => p.name);
+  const rig = requireRig(state, parsed.positionals[0] ?? '');
+  // "Polecats come from rig config": the polecat directories, whether or not the witness runs.
+  const polecats = rigPolecats(state, rig.name).filter((p) => p.worktree).map((p) => p.name);
   if (!flagBool(parsed, 'json')) {
-    out(ctx.output, `Witness: ${rig.name}`);
+    out(ctx.output, `👁 Witness: ${rig.name}`);
+    out(ctx.output);
     out(ctx.output, `  State: ${rig.witnessRunning ? '● running' : '○ stopped'}`);
+    if (rig.witnessRunning) out(ctx.output, `  Session: ${rigAgentSession(state, rig.name, 'witness')}`);
     return;
   }
   const body: Record<string, unknown> = { running: rig.witnessRunning, rig_name: rig.name };
-  if (rig.witnessRunning) body['session'] = `gt-${rig.name}-witness`;
-  if (rig.witnessRunning && polecats.length > 0) body['monitored_polecats'] = polecats;
+  if (rig.witnessRunning) body['session'] = rigAgentSession(state, rig.name, 'witness');
+  if (polecats.length > 0) body['monitored_polecats'] = polecats;
   json(ctx.output, body);
+}
+
+function refineryRig(ctx: CommandContext, name: string | undefined): string {
+  if (name !== undefined) return name;
+  const inferred = rigFromCwd(ctx);
+  if (inferred === undefined) throw new CommandError('could not determine rig: not in a rig directory\nUsage: gt refinery <command> <rig>');
+  return inferred;
 }
 
 function refineryStatus(ctx: CommandContext, args: readonly string[]): void {
   const parsed = parseArgs(args, { bools: ['json'] });
-  const name = parsed.positionals[0] ?? rigFromCwd(ctx);
-  if (name === undefined) throw new CommandError('could not detect rig from current directory; please specify rig name');
   const state = ctx.read();
-  const rig = requireRig(state, name);
-  const queue = openMergeRequests(state, rig).length;
+  const rig = requireRig(state, refineryRig(ctx, parsed.positionals[0]));
+  // The refinery's Queue(): open MRs only (in_progress ones are being merged); a failed
+  // query reads as an empty queue.
+  const queue = dbDown(ctx) ? 0 : openMergeRequests(state, rig).filter((m) => m.status === 'open').length;
   if (!flagBool(parsed, 'json')) {
-    out(ctx.output, `Refinery: ${rig.name}`);
+    out(ctx.output, `⚙ Refinery: ${rig.name}`);
+    out(ctx.output);
     out(ctx.output, `  State: ${rig.refineryRunning ? '● running' : '○ stopped'}`);
-    out(ctx.output, `  Queue: ${queue} items`);
+    if (rig.refineryRunning) out(ctx.output, `  Session: ${rigAgentSession(state, rig.name, 'refinery')}`);
+    out(ctx.output);
+    out(ctx.output, `  Queue: ${queue} pending`);
     return;
   }
   const body: Record<string, unknown> = { running: rig.refineryRunning, rig_name: rig.name };
-  if (rig.refineryRunning) body['session'] = `gt-${rig.name}-refinery`;
+  if (rig.refineryRunning) body['session'] = rigAgentSession(state, rig.name, 'refinery');
   body['queue_length'] = queue;
   json(ctx.output, body);
 }
 
 function mqList(ctx: CommandContext, args: readonly string[]): void {
   const parsed = parseArgs(args, { bools: ['json', 'ready', 'verify'], values: ['status', 'worker', 'epic'] });
-  const name = parsed.positionals[0] ?? rigFromCwd(ctx);
-  if (name === undefined) throw new CommandError('could not detect rig from current directory; please specify rig name');
+  requireArgs(parsed.positionals, 1, 1, '');
   const state = ctx.read();
-  const rig = requireRig(state, name);
+  const rig = requireRig(state, parsed.positionals[0] ?? '');
   if (dbDown(ctx)) throw new CommandError(`querying merge queue: ${DB_DOWN_MESSAGE}`);
-  const mrs = openMergeRequests(state, rig).sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
+  const wanted = flagValue(parsed, 'status');
+  // Without --status gt shows open MRs only; in_progress ones are not in the list.
+  const mrs = openMergeRequests(state, rig)
+    .filter((m) => (wanted === undefined || flagBool(parsed, 'ready') ? m.status === 'open' : wanted === 'all' || m.status === wanted))
+    .sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
   if (flagBool(parsed, 'json')) {
     // gt encodes a nil Go slice here, so an empty queue prints `null`, not `[]`.
-    json(ctx.output, mrs.length === 0 ? null : mrs.map(bdIssue));
+    json(ctx.output, mrs.length === 0 ? null : mrs.map(gtIssue));
     return;
   }
   out(ctx.output, `📋 Merge queue for '${rig.name}':`);

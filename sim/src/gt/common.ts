@@ -1,6 +1,6 @@
 // Helpers shared by the gt command modules: rig and polecat lookups with gt's exact error
 // texts, the database-down error, and bead rendering in bd's JSON shape (gt embeds bd's
-// issue objects verbatim, e.g. in `gt mq list --json`).
+// issue objects re-encoded with its own Issue struct, see gtIssue).
 import { findPolecat } from '../domain.ts';
 import type { SimBead, SimPolecat, SimRig, SimState } from '../model.ts';
 import { CommandError } from '../output.ts';
@@ -103,5 +103,28 @@ export function bdIssue(bead: SimBead): BdIssue {
     ...(tracks.length > 0
       ? { dependencies: tracks.map((id) => ({ issue_id: bead.id, depends_on_id: id, type: 'tracks', created_at: bead.createdAt, created_by: bead.owner })) }
       : {}),
+  };
+}
+
+/**
+ * A bead as gt re-encodes it after reading bd's JSON: gastown internal/beads/beads.go `Issue`
+ * (`gt mq list --json`, `pinned_bead` of `gt hook status --json`). Unlike bd: `description`
+ * is always present, there is no `owner` or `close_reason`, `created_by` is omitempty, and
+ * dependencies are not carried over from a list.
+ */
+export function gtIssue(bead: SimBead): Record<string, unknown> {
+  return {
+    id: bead.id,
+    title: bead.title,
+    description: bead.description,
+    status: bead.status,
+    priority: bead.priority,
+    issue_type: bead.issueType,
+    created_at: bead.createdAt,
+    ...(bead.owner !== '' ? { created_by: bead.owner } : {}),
+    updated_at: bead.updatedAt,
+    ...(bead.closedAt !== undefined ? { closed_at: bead.closedAt } : {}),
+    ...(bead.assignee !== '' ? { assignee: bead.assignee } : {}),
+    ...(bead.labels.length > 0 ? { labels: [...bead.labels] } : {}),
   };
 }

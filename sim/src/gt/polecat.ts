@@ -5,13 +5,14 @@
 import { flagBool, parseArgs } from '../args.ts';
 import type { ParsedArgs } from '../args.ts';
 import {
-  findPolecat, listState, nukeBlockReasons, recoveryStatus, removePolecat, rigPolecats, sessionName, worktreePath,
+  findPolecat, gitCleanupStatus, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, worktreePath,
 } from '../domain.ts';
+import type { RecoveryStatus } from '../domain.ts';
 import { goLocalTime } from '../ids.ts';
 import type { SimPolecat, SimState } from '../model.ts';
-import { CommandError, err, json, out } from '../output.ts';
+import { CommandError, json, out } from '../output.ts';
 import type { CommandContext } from '../runtime.ts';
-import { DB_DOWN_MESSAGE, dbDown, parsePolecatAddress, requirePolecat, requireRig } from './common.ts';
+import { dbDown, parsePolecatAddress, requirePolecat, requireRig } from './common.ts';
 
 interface ListItem {
   rig: string;
@@ -23,16 +24,24 @@ interface ListItem {
   session_name?: string;
 }
 
-function listItem(p: SimPolecat): ListItem {
+/**
+ * A worktree-backed polecat as gt lists it. With the database down gt's loadFromBeads cannot
+ * see the hooked bead: it falls back to `working` (session alive) / `stalled`, with no issue,
+ * and the list still exits 0 without a warning (gastown polecat/manager.go loadFromBeads).
+ */
+function listItem(p: SimPolecat, beadsDown: boolean): ListItem {
   // Key order follows gt's struct: rig, name, state, issue, session_running, zombie, session_name.
-  const item: ListItem = {
-    rig: p.rig, name: p.name, state: listState(p), ...(p.hookBead !== undefined ? { issue: p.hookBead } : {}), session_running: p.sessionRunning,
-  };
-  if (!p.worktree) {
-    item.zombie = true;
-    item.session_name = sessionName(p.rig, p.name);
-  }
-  return item;
+  if (beadsDown) return { rig: p.rig, name: p.name, state: p.sessionRunning ? 'working' : 'stalled', session_running: p.sessionRunning };
+  return { rig: p.rig, name: p.name, state: listState(p), ...(p.hookBead !== undefined ? { issue: p.hookBead } : {}), session_running: p.sessionRunning };
+}
+
+/**
+ * A zombie as gt lists it: found from a tmux session without a worktree directory, so it is
+ * listed after the rig's worktree polecats, always with state `zombie`, `session_running:
+ * true` and no issue; a zombie without a session is invisible (gastown polecat.go runPolecatList).
+ */
+function zombieItem(state: SimState, p: SimPolecat): ListItem {
+  return { rig: p.rig, name: p.name, state: 'zombie', session_running: true, zombie: true, session_name: sessionName(state, p.rig, p.name) };
 }
 
 function list(ctx: CommandContext, args: readonly string[]): void {
@@ -48,11 +57,9 @@ function list(ctx: CommandContext, args: readonly string[]): void {
   }
   const items: ListItem[] = [];
   for (const rig of rigs) {
-    if (dbDown(ctx)) {
-      err(ctx.output, `warning: failed to list polecats in ${rig}: ${DB_DOWN_MESSAGE}`);
-      continue;
-    }
-    items.push(...rigPolecats(state, rig).map(listItem));
+    const polecats = rigPolecats(state, rig);
+    items.push(...polecats.filter((p) => p.worktree).map((p) => listItem(p, dbDown(ctx))));
+    items.push(...polecats.filter((p) => !p.worktree && p.sessionRunning).map((p) => zombieItem(state, p)));
   }
   if (flagBool(parsed, 'json')) {
     json(ctx.output, items);
@@ -67,20 +74,30 @@ function list(ctx: CommandContext, args: readonly string[]): void {
   for (const i of items) {
     out(ctx.output, `  ${i.session_running ? '●' : '○'} ${i.rig}/${i.name}  ${i.state}`);
     if (i.issue !== undefined) out(ctx.output, `    ${i.issue}`);
+    if (i.zombie === true && i.session_name !== undefined) out(ctx.output, `    session: ${i.session_name} (no worktree)`);
   }
+}
+
+/** gt's mgr.Get: a polecat is its worktree directory, so a zombie is "not found". */
+function requireLivePolecat(state: SimState, arg: string): SimPolecat {
+  const p = requirePolecat(state, arg);
+  if (!p.worktree) throw new CommandError(`polecat '${p.name}' not found in rig '${p.rig}'`);
+  return p;
 }
 
 function status(ctx: CommandContext, args: readonly string[]): void {
   const parsed = parseArgs(args, { bools: ['json'] });
   const arg = parsed.positionals[0];
   if (arg === undefined) throw new CommandError('accepts 1 arg(s), received 0');
-  const p = requirePolecat(ctx.read(), arg);
-  const body: Record<string, unknown> = { rig: p.rig, name: p.name, state: p.state };
-  if (p.hookBead !== undefined) body['issue'] = p.hookBead;
-  Object.assign(body, { clone_path: worktreePath(ctx.root, p.rig, p.name), branch: p.branch, session_running: p.sessionRunning });
+  const state = ctx.read();
+  const p = requireLivePolecat(state, arg);
+  const beadsDown = dbDown(ctx);
+  const body: Record<string, unknown> = { rig: p.rig, name: p.name, state: beadsDown ? (p.sessionRunning ? 'working' : 'stalled') : p.state };
+  if (p.hookBead !== undefined && !beadsDown) body['issue'] = p.hookBead;
+  // session_id is the session name whether or not it runs; the rest comes from tmux.
+  Object.assign(body, { clone_path: worktreePath(ctx.root, p.rig, p.name), branch: p.branch, session_running: p.sessionRunning, session_id: sessionName(state, p.rig, p.name) });
   if (p.sessionRunning) {
-    // Session details come from tmux, so they only exist while a session runs.
-    Object.assign(body, { session_id: sessionName(p.rig, p.name), windows: 1, created_at: goLocalTime(p.createdAt), last_activity: goLocalTime(p.lastActivity) });
+    Object.assign(body, { windows: 1, created_at: goLocalTime(p.createdAt), last_activity: goLocalTime(p.lastActivity) });
   }
   if (flagBool(parsed, 'json')) {
     json(ctx.output, body);
@@ -88,8 +105,9 @@ function status(ctx: CommandContext, args: readonly string[]): void {
   }
   out(ctx.output, `Polecat: ${p.rig}/${p.name}`);
   out(ctx.output);
-  out(ctx.output, `  State:         ${p.state}`);
+  out(ctx.output, `  State:         ${String(body['state'])}`);
   out(ctx.output, `  Issue:         ${p.hookBead ?? '(none)'}`);
+  out(ctx.output, `  Clone:         ${worktreePath(ctx.root, p.rig, p.name)}`);
   out(ctx.output, `  Branch:        ${p.branch}`);
   out(ctx.output);
   out(ctx.output, 'Session');
@@ -98,8 +116,7 @@ function status(ctx: CommandContext, args: readonly string[]): void {
 
 function gitState(ctx: CommandContext, args: readonly string[]): void {
   const parsed = parseArgs(args, { bools: ['json'] });
-  const p = requirePolecat(ctx.read(), parsed.positionals[0] ?? '');
-  if (!p.worktree) throw new CommandError(`getting git state: chdir ${worktreePath(ctx.root, p.rig, p.name)}: no such file or directory`);
+  const p = requireLivePolecat(ctx.read(), parsed.positionals[0] ?? '');
   const d = p.dirt;
   const body = { clean: d.uncommittedFiles.length === 0 && d.unpushedCommits === 0 && d.stashCount === 0, uncommitted_files: [...d.uncommittedFiles], unpushed_commits: d.unpushedCommits, stash_count: d.stashCount };
   if (flagBool(parsed, 'json')) {
@@ -113,10 +130,28 @@ function gitState(ctx: CommandContext, args: readonly string[]): void {
   out(ctx.output, `  Stashes:       ${d.stashCount}`);
 }
 
+/**
+ * check-recovery with the database down: gt cannot read the agent bead, falls back to the git
+ * state of the worktree, and cannot search the merge queue (`mq_status: unknown`), which keeps
+ * a clean worktree at SAFE_TO_NUKE; the hooked bead is not known either.
+ */
+function recoveryWithoutBeads(p: SimPolecat): RecoveryStatus {
+  const status = gitCleanupStatus(p);
+  const base = { rig: p.rig, polecat: p.name, cleanup_status: status, ...(p.branch !== '' ? { branch: p.branch } : {}) };
+  if (status !== 'clean') return { ...base, needs_recovery: true, verdict: 'NEEDS_RECOVERY' };
+  return { ...base, needs_recovery: false, verdict: 'SAFE_TO_NUKE', ...(p.branch !== '' ? { mq_status: 'unknown' } : {}) };
+}
+
 function checkRecovery(ctx: CommandContext, args: readonly string[]): void {
   const parsed = parseArgs(args, { bools: ['json'] });
   const state = ctx.read();
-  const status = recoveryStatus(state, requirePolecat(state, parsed.positionals[0] ?? ''));
+  const p = requireLivePolecat(state, parsed.positionals[0] ?? '');
+  const raw = dbDown(ctx) ? recoveryWithoutBeads(p) : recoveryStatus(state, p);
+  // Field order of gt's RecoveryStatus struct.
+  const status: RecoveryStatus = {
+    rig: raw.rig, polecat: raw.polecat, cleanup_status: raw.cleanup_status, needs_recovery: raw.needs_recovery, verdict: raw.verdict,
+    ...(raw.branch !== undefined ? { branch: raw.branch } : {}), ...(raw.issue !== undefined ? { issue: raw.issue } : {}), ...(raw.mq_status !== undefined ? { mq_status: raw.mq_status } : {}),
+  };
   if (flagBool(parsed, 'json')) {
     json(ctx.output, status);
     return;
@@ -128,29 +163,46 @@ function checkRecovery(ctx: CommandContext, args: readonly string[]): void {
   out(ctx.output, `  Verdict:         ${status.verdict}`);
 }
 
-/** Resolves nuke targets; polecats that do not exist are skipped (nuke is idempotent). */
-function nukeTargets(state: SimState, parsed: ParsedArgs): SimPolecat[] {
-  const targets: SimPolecat[] = [];
+/** A nuke target: gt resolves addresses without checking that the polecat exists. */
+interface NukeTarget {
+  rig: string;
+  name: string;
+  p?: SimPolecat;
+}
+
+function nukeTargets(state: SimState, parsed: ParsedArgs): NukeTarget[] {
+  const targets: NukeTarget[] = [];
   for (const arg of parsed.positionals) {
     if (flagBool(parsed, 'all') && !arg.includes('/')) {
-      targets.push(...rigPolecats(state, requireRig(state, arg).name));
+      targets.push(...rigPolecats(state, requireRig(state, arg).name).filter((p) => p.worktree).map((p) => ({ rig: p.rig, name: p.name, p })));
       continue;
     }
     const addr = parsePolecatAddress(arg);
     requireRig(state, addr.rig);
     const p = findPolecat(state, addr.rig, addr.name);
-    if (p !== undefined) targets.push(p);
+    targets.push({ rig: addr.rig, name: addr.name, ...(p !== undefined ? { p } : {}) });
   }
   return targets;
 }
 
-function dryRun(ctx: CommandContext, targets: readonly SimPolecat[]): void {
-  for (const p of targets) {
-    out(ctx.output, `Would nuke ${p.rig}/${p.name}:`);
-    out(ctx.output, `  - Kill session: gt-${p.rig}-${p.name}`);
-    out(ctx.output, `  - Delete worktree: ${ctx.root}/${p.rig}/polecats/${p.name}`);
+function dryRun(ctx: CommandContext, state: SimState, targets: readonly NukeTarget[]): void {
+  for (const t of targets) {
+    out(ctx.output, `Would nuke ${t.rig}/${t.name}:`);
+    // gt prints this session name literally (polecat.go runPolecatNuke), not the real one.
+    out(ctx.output, `  - Kill session: gt-${t.rig}-${t.name}`);
+    out(ctx.output, `  - Delete worktree: ${ctx.root}/${t.rig}/polecats/${t.name}`);
     out(ctx.output, '  - Delete branch (if exists)');
-    out(ctx.output, `  - Close agent bead: ${p.rig}-polecat-${p.name}`);
+    out(ctx.output, `  - Close agent bead: ${polecatAgentBeadId(state, t.rig, t.name)}`);
+    out(ctx.output);
+    out(ctx.output, '  Safety checks:');
+    if (t.p === undefined) {
+      out(ctx.output, '    - Git state: unknown (no polecat info)');
+      out(ctx.output, '    - Hook: unknown (no agent bead)');
+    } else {
+      const status = t.p.cleanupStatus ?? '';
+      out(ctx.output, `    - Git state: ${status === 'clean' ? 'clean' : status.startsWith('has_') ? `dirty (${status})` : 'unknown'}`);
+      out(ctx.output, `    - Hook: ${t.p.hookBead === undefined ? 'empty' : `has work (${t.p.hookBead})`}`);
+    }
     out(ctx.output);
   }
   out(ctx.output);
@@ -176,12 +228,19 @@ function refuse(ctx: CommandContext, blocked: ReadonlyArray<{ p: SimPolecat; rea
   throw new CommandError(`blocked: ${blocked.length} polecat(s) have active work`);
 }
 
-function nukeOne(ctx: CommandContext, state: SimState, p: SimPolecat, force: boolean): void {
-  out(ctx.output, force ? `⚠ Nuking ${p.rig}/${p.name} (--force)...` : `Nuking ${p.rig}/${p.name}...`);
+function nukeOne(ctx: CommandContext, state: SimState, t: NukeTarget, force: boolean): void {
+  out(ctx.output, force ? `⚠ Nuking ${t.rig}/${t.name} (--force)...` : `Nuking ${t.rig}/${t.name}...`);
+  const p = t.p;
+  if (p === undefined) {
+    // Already gone: every step finds nothing to do and the nuke still succeeds.
+    out(ctx.output, '  ○ worktree already gone');
+    out(ctx.output, '  ○ agent bead not found or already cleaned');
+    return;
+  }
   if (p.sessionRunning) out(ctx.output, '  ✓ killed session');
   out(ctx.output, p.worktree ? '  ✓ deleted worktree' : '  ○ worktree already gone');
   out(ctx.output, `  ✓ deleted local branch ${p.branch}`);
-  out(ctx.output, `  ✓ closed agent bead ${p.rig}-polecat-${p.name}`);
+  out(ctx.output, `  ✓ closed agent bead ${polecatAgentBeadId(state, p.rig, p.name)}`);
   removePolecat(ctx.root, state, p);
 }
 
@@ -196,14 +255,14 @@ async function nuke(ctx: CommandContext, args: readonly string[]): Promise<void>
       return;
     }
     if (flagBool(parsed, 'dry-run')) {
-      dryRun(ctx, targets);
+      dryRun(ctx, state, targets);
       return;
     }
     if (!force) {
-      const blocked = targets.map((p) => ({ p, reasons: nukeBlockReasons(state, p) })).filter((b) => b.reasons.length > 0);
+      const blocked = targets.flatMap((t) => (t.p === undefined ? [] : [{ p: t.p, reasons: nukeBlockReasons(state, t.p) }])).filter((b) => b.reasons.length > 0);
       if (blocked.length > 0) refuse(ctx, blocked);
     }
-    for (const p of targets) nukeOne(ctx, state, p, force);
+    for (const t of targets) nukeOne(ctx, state, t, force);
     out(ctx.output);
     out(ctx.output, `✓ Nuked ${targets.length} polecat(s).`);
   });

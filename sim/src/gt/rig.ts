@@ -21,12 +21,23 @@ function rigListEntry(state: SimState, rig: SimRig): Record<string, string | num
   };
 }
 
+/** gt's rigStatePriority. */
+function sortPriority(rig: SimRig): number {
+  if (rig.witnessRunning && rig.refineryRunning) return 0;
+  if (rig.witnessRunning || rig.refineryRunning) return 1;
+  return rig.status === 'parked' ? 3 : rig.status === 'docked' ? 4 : 2;
+}
+
 function list(ctx: CommandContext, args: readonly string[]): void {
   const parsed = parseArgs(args, { bools: ['json'] });
   const state = ctx.read();
-  const rigs = Object.values(state.rigs).sort((a, b) => a.name.localeCompare(b.name));
+  // gt's order (rig.go runRigList): both agents running, one running, none, parked, docked;
+  // then by name (Go string order).
+  const rigs = Object.values(state.rigs).sort((a, b) => sortPriority(a) - sortPriority(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (rigs.length === 0) {
     out(ctx.output, 'No rigs configured.');
+    out(ctx.output);
+    out(ctx.output, 'Add one with: gt rig add <name> <git-url>');
     return;
   }
   if (flagBool(parsed, 'json')) {

@@ -11,7 +11,7 @@ import { CommandError, out } from '../output.ts';
 import type { CommandContext } from '../runtime.ts';
 import { ensureConvoy, slingToRig } from '../slinging.ts';
 import type { SlingResult } from '../slinging.ts';
-import { DB_DOWN_MESSAGE, actor, dbDown } from './common.ts';
+import { actor, dbDown } from './common.ts';
 
 const SLING_FLAGS = {
   bools: ['no-convoy', 'dry-run', 'force', 'create', 'hook-raw-bead', 'owned', 'no-boot', 'no-merge'],
@@ -55,7 +55,25 @@ function requireOpenRig(state: SimState, name: string): SimRig {
   return rig;
 }
 
-function schedule(ctx: CommandContext, state: SimState, bead: SimBead, rig: SimRig, parsed: ParsedArgs): void {
+/**
+ * Scheduler mode (gastown sling_schedule.go scheduleBead): its own checks, not sling's. An
+ * unknown bead is `bead '<id>' not found`; a closed bead is not refused; a bead already
+ * queued is a no-op; a hooked one is refused with "--force to override" (no dead-agent
+ * auto-force, no same-target no-op); a parked rig is not checked here (the dispatcher does).
+ */
+function schedule(ctx: CommandContext, state: SimState, beadId: string, rigName: string, parsed: ParsedArgs): void {
+  const bead = state.beads[beadId];
+  if (bead === undefined || dbDown(ctx)) throw new CommandError(`bead '${beadId}' not found`);
+  const rig = state.rigs[rigName];
+  if (rig === undefined) throw new CommandError(`'${rigName}' is not a known rig`);
+  const queued = state.scheduled.find((q) => q.bead === bead.id);
+  if (queued !== undefined) {
+    out(ctx.output, `○ Bead ${bead.id} is already scheduled (context: ${queued.contextId}), no-op`);
+    return;
+  }
+  if (['pinned', 'hooked', 'in_progress'].includes(bead.status) && !flagBool(parsed, 'force')) {
+    throw new CommandError(`bead ${bead.id} is already ${bead.status} to ${bead.assignee}\nUse --force to override`);
+  }
   if (flagBool(parsed, 'dry-run')) {
     out(ctx.output, `Would schedule ${bead.id} → ${rig.name}`);
     out(ctx.output, '  Would create sling context bead');
@@ -138,14 +156,15 @@ function printSling(ctx: CommandContext, bead: SimBead, result: SlingResult, for
 }
 
 function slingInLock(ctx: CommandContext, state: SimState, beadId: string, target: string, parsed: ParsedArgs): void {
-  const bead = state.beads[beadId];
-  if (bead === undefined) throw new CommandError(`checking bead status: bead '${beadId}' not found`);
-  const guard = checkAssignment(ctx, state, bead, target, flagBool(parsed, 'force'));
-  if (guard === 'noop') return;
-  if (state.settings.maxPolecats > 0 && !target.includes('/')) {
-    schedule(ctx, state, bead, requireOpenRig(state, target), parsed);
+  if (state.settings.maxPolecats > 0 && target in state.rigs) {
+    schedule(ctx, state, beadId, target, parsed);
     return;
   }
+  const bead = state.beads[beadId];
+  // gt's getBeadInfo turns every bd failure (a database that is down too) into "not found".
+  if (bead === undefined || dbDown(ctx)) throw new CommandError(`checking bead status: bead '${beadId}' not found`);
+  const guard = checkAssignment(ctx, state, bead, target, flagBool(parsed, 'force'));
+  if (guard === 'noop') return;
   if (flagBool(parsed, 'dry-run')) {
     dryRunSling(ctx, state, bead, target, parsed);
     return;
@@ -167,6 +186,5 @@ export async function run(ctx: CommandContext, args: readonly string[]): Promise
   if (beadId === undefined) throw new CommandError('requires at least 1 arg(s), only received 0');
   if (target === undefined) throw new CommandError('cannot determine agent identity (role: unknown)');
   if (extra.length > 0) throw new CommandError('batch sling (several beads) is not supported by the town simulator', false);
-  if (dbDown(ctx)) throw new CommandError(`checking bead status: ${DB_DOWN_MESSAGE}`);
   await ctx.mutate((state) => slingInLock(ctx, state, beadId, target, parsed));
 }

@@ -1,19 +1,20 @@
 // Parser for `gt hook status <target> --json`.
 //
-// Two shapes exist in gastown (internal/cmd/hook.go): `gt hook status` runs
-// runMoleculeStatus and prints MoleculeStatusInfo (`{target, role, has_work, pinned_bead?,
-// attached_molecule?, progress?, ...}`, molecule_status.go); `gt hook show --json` prints a
-// compact `{agent, bead_id?, title?, status}` with status `empty` when nothing is hooked.
-// The town simulator currently answers `hook status` with the compact shape. Both are
-// accepted and mapped to one HookStatus; the fields that say whether there is work
-// (`has_work`, resp. `agent` + `status`) are required, so an unrelated object can never read
-// as an empty hook.
+// `gt hook status` is an alias of `gt mol status` (gastown internal/cmd/hook.go
+// hookStatusCmd -> runMoleculeStatus) and prints MoleculeStatusInfo, 2-space indented
+// (molecule_status.go): `{target, role, agent_bead_id?, has_work, pinned_bead?,
+// attached_molecule?, attached_formula?, attached_at?, ..., is_wisp, progress?, next_action}`.
+// The compact `{agent, bead_id, title, status}` line is `gt hook show --json`, a different
+// command, and is not accepted here. `has_work` is required, so an unrelated object can never
+// read as an empty hook. Caveats of the real command: the target is matched verbatim against
+// bead assignees (a polecat is `<rig>/polecats/<name>`), and a failed bead query also prints
+// `has_work: false` with exit 0, so "no work" is not proof of an empty hook.
 //
-// Guarantees: the pinned bead, when present, is read with the bead schema (gt embeds a
+// Guarantees: the pinned bead, when present, is read with the bead schema (gt re-encodes a
 // beads.Issue, so its times may be in gt's or bd's format); progress figures default to 0.
 import { z } from 'zod';
-import { BEAD_STATUSES, type HookStatus } from '../types.ts';
-import { count, flag, openEnum, optString, str } from './fields.ts';
+import type { HookStatus } from '../types.ts';
+import { count, flag, optString, str } from './fields.ts';
 import { parseJsonOutput } from './json.ts';
 import { relayedBeadSchema } from './bead.ts';
 
@@ -67,21 +68,6 @@ const moleculeStatus = z
     nextAction: h.next_action,
   }));
 
-const compactHook = z
-  .object({ agent: z.string(), bead_id: optString, title: str, status: openEnum(BEAD_STATUSES) })
-  .transform((h): HookStatus => {
-    const hasWork = h.bead_id !== undefined && h.status.raw !== 'empty';
-    return {
-      target: h.agent,
-      role: '',
-      hasWork,
-      ...(hasWork && h.bead_id !== undefined
-        ? { hookedBead: { id: h.bead_id, title: h.title, status: h.status } }
-        : {}),
-      isWisp: false,
-    };
-  });
-
 export function parseHookStatus(stdout: string): HookStatus {
-  return parseJsonOutput(z.union([moleculeStatus, compactHook]), stdout, 'gt hook status');
+  return parseJsonOutput(moleculeStatus, stdout, 'gt hook status');
 }

@@ -20,6 +20,8 @@ const TRACKED_CONVOY = new RegExp(`^\\s*○\\s*Already tracked by convoy (${CONV
 const ALREADY = new RegExp(
   `^\\s*○\\s*Bead (${ID}) is already (\\S+) to (${NAME})/polecats/(${NAME}), no-op\\s*$`);
 const SCHEDULED = new RegExp(`^\\s*✓\\s*Scheduled (${ID}) → (${NAME})(?:\\s.*)?$`);
+// Scheduler mode's idempotent no-op (gastown sling_schedule.go scheduleBead), exit 0.
+const ALREADY_SCHEDULED = new RegExp(`^\\s*○\\s*Bead (${ID}) is already scheduled \\(context: [^)]*\\), no-op\\s*$`);
 
 function firstMatch(lines: readonly string[], pattern: RegExp): RegExpExecArray | undefined {
   for (const line of lines) {
@@ -49,7 +51,7 @@ export function parseSling(stdout: string, bead: string, rig: string): SlingResu
       convoyCreated: created !== undefined,
     };
   }
-  if (firstMatch(lines, SCHEDULED)) return { outcome: 'scheduled', bead, rig };
+  if (firstMatch(lines, SCHEDULED) || firstMatch(lines, ALREADY_SCHEDULED)) return { outcome: 'scheduled', bead, rig };
   // A `Created polecat:` line without the Slinging line means gt stopped half-way.
   const partial = firstMatch(lines, CREATED_POLECAT) ? ' (a polecat was created but no Slinging line followed)' : '';
   throw new ContractViolation(`gt sling printed no recognised outcome${partial}`, stdout);

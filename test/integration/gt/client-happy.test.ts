@@ -24,7 +24,15 @@ describe('reads', () => {
     assert.equal(status.summary.rigCount, 2);
     const gastown = status.rigs.find((r) => r.name === 'gastown');
     assert.deepEqual([...gastown!.polecats].sort(), ['furiosa', 'nux']);
-    assert.ok(gastown!.mq, 'full status has the merge queue');
+    // gt omits `mq` while the queue is empty; has_witness is the witness directory, not a running witness.
+    assert.equal(gastown!.mq, undefined);
+    assert.equal(gastown!.hasWitness, true);
+    const witness = gastown!.agents.find((a) => a.role === 'witness')!;
+    assert.equal(witness.session, 'gt-witness');
+    assert.equal(witness.running, true);
+    const furiosa = gastown!.agents.find((a) => a.name === 'furiosa')!;
+    assert.equal(furiosa.hasWork, true);
+    assert.equal(furiosa.session, 'gt-furiosa');
     const fast = await gt.townStatus({ fast: true });
     assert.equal(fast.rigs.find((r) => r.name === 'gastown')!.mq, undefined);
   });
@@ -49,6 +57,9 @@ describe('reads', () => {
     const hook = await gt.hookStatus(`gastown/polecats/${working.name}`);
     assert.equal(hook.hasWork, true);
     assert.equal(hook.hookedBead?.id, working.issue);
+    assert.equal(hook.pinnedBead?.assignee, `gastown/polecats/${working.name}`);
+    assert.equal(hook.agentBeadId, `gt-gastown-polecat-${working.name}`);
+    assert.equal(hook.role, '');
   });
 
   test('convoys and beads: one bd call for many ids', async () => {

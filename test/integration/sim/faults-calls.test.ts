@@ -39,17 +39,31 @@ describe('faults', () => {
     assert.ok(Array.isArray(JSON.parse(warned.stdout.slice(warned.stdout.indexOf('[')))));
   });
 
-  test('dbDown: bd fails fast; convoy status reads as not found; polecat list warns per rig', async () => {
+  test('dbDown: bd fails fast; gt reads degrade the way gt degrades', async () => {
     await control.setFaultRules(town.root, [{ dbDown: true }]);
     const b = await bd(town.root, ['list', '--json']);
     assert.equal(b.code, 1);
     assert.match(b.stderr, /^Error: .*connection refused/);
     const cv = await gt(town.root, ['convoy', 'status', 'hq-cv-abcde', '--json']);
     assert.equal(cv.stderr, "Error: convoy 'hq-cv-abcde' not found\n");
+    // gastown polecat/manager.go loadFromBeads: without beads every polecat is `working`
+    // (session alive) or `stalled`, with no issue, and the list exits 0 without a warning.
     const pl = await gt(town.root, ['polecat', 'list', '--all', '--json']);
     assert.equal(pl.code, 0);
-    assert.equal(pl.stdout, '[]\n');
-    assert.match(pl.stderr, /^warning: failed to list polecats in beads: /);
+    assert.equal(pl.stderr, '');
+    const items = parseJson<Array<Record<string, unknown>>>(pl.stdout);
+    assert.deepEqual(items[0], { rig: 'beads', name: 'furiosa', state: 'working', session_running: true });
+    assert.deepEqual(items[1], { rig: 'beads', name: 'nux', state: 'stalled', session_running: false });
+    // hook status swallows the query error: has_work false, exit 0.
+    const hook = await gt(town.root, ['hook', 'status', 'beads/polecats/furiosa', '--json']);
+    assert.equal(hook.code, 0);
+    assert.equal(parseJson<Record<string, unknown>>(hook.stdout)['has_work'], false);
+    // check-recovery falls back to git and cannot search the queue: a clean worktree is SAFE_TO_NUKE.
+    const rec = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/furiosa', '--json'])).stdout);
+    assert.equal(rec['verdict'], 'SAFE_TO_NUKE');
+    assert.equal(rec['mq_status'], 'unknown');
+    const sling = await gt(town.root, ['sling', 'bd-zzzzz', 'beads']);
+    assert.equal(sling.stderr.split('\n')[0], "Error: checking bead status: bead 'bd-zzzzz' not found");
   });
 
   test('remaining: a one-shot fault applies exactly N times', async () => {

@@ -41,11 +41,33 @@ describe('gt read commands', () => {
     const full = parseJson<Record<string, unknown>>((await gt(town.root, ['status', '--json'])).stdout);
     assertSnakeKeys(full);
     const rig = (full['rigs'] as Array<Record<string, unknown>>)[0]!;
-    assert.ok('mq' in rig && 'hooks' in rig);
-    assert.equal((full['summary'] as Record<string, number>)['active_hooks'], 2);
+    // gastown status.go RigStatus field order; mq is omitted while the queue is empty.
+    assert.deepEqual(Object.keys(rig), ['name', 'polecats', 'polecat_count', 'crews', 'crew_count', 'has_witness', 'has_refinery', 'hooks', 'agents']);
+    assert.equal(rig['crews'], null);
+    // hooks[] come from `<role> Handoff` beads (none here): sling work shows under agents[].
+    assert.deepEqual((rig['hooks'] as unknown[]).at(-1), { agent: 'beads/refinery', role: 'refinery', has_work: false });
+    assert.equal((full['summary'] as Record<string, number>)['active_hooks'], 0);
+    const agents = rig['agents'] as Array<Record<string, unknown>>;
+    assert.deepEqual(agents.map((a) => a['session']), ['bd-witness', 'bd-refinery', 'bd-furiosa', 'bd-nux']);
+    assert.deepEqual(Object.keys(agents[2]!), ['name', 'address', 'session', 'role', 'running', 'acp', 'has_work', 'work_title', 'hook_bead', 'state', 'unread_mail']);
     const fast = parseJson<Record<string, unknown>>((await gt(town.root, ['status', '--json', '--fast'])).stdout);
     const fastRig = (fast['rigs'] as Array<Record<string, unknown>>)[0]!;
     assert.ok(!('mq' in fastRig) && !('hooks' in fastRig));
+  });
+
+  test('status --json: has_witness is structural, running is per agent; mq appears with open MRs', async () => {
+    await control.setRigStatus(town.root, 'beads', 'parked');
+    const parked = parseJson<{ rigs: Array<Record<string, unknown>>; summary: Record<string, number> }>((await gt(town.root, ['status', '--json'])).stdout);
+    const rig = parked.rigs.find((r) => r['name'] === 'beads')!;
+    assert.equal(rig['has_witness'], true);
+    assert.equal(parked.summary['witness_count'], 2);
+    const witness = (rig['agents'] as Array<Record<string, unknown>>).find((a) => a['name'] === 'witness')!;
+    assert.equal(witness['running'], false);
+    await control.setRigStatus(town.root, 'beads', 'operational');
+    await control.makeDirty(town.root, 'beads', 'furiosa', { openMr: true });
+    const withMr = parseJson<{ rigs: Array<Record<string, unknown>> }>((await gt(town.root, ['status', '--json'])).stdout);
+    assert.deepEqual(withMr.rigs.find((r) => r['name'] === 'beads')!['mq'], { pending: 1, in_flight: 0, blocked: 0, state: 'idle', health: 'healthy' });
+    await control.makeDirty(town.root, 'beads', 'furiosa', { openMr: false });
   });
 
   test('polecat list rewrites states and needs a rig', async () => {
@@ -74,50 +96,106 @@ describe('gt read commands', () => {
     assert.equal(nf.stderr.split('\n')[0], "Error: polecat 'ghost' not found in rig 'beads'");
   });
 
-  test('git-state and check-recovery follow the dirt', async () => {
+  test('git-state follows the worktree; check-recovery the agent bead and the merge queue', async () => {
     await control.makeDirty(town.root, 'beads', 'nux', { unpushedCommits: 2, uncommittedFiles: ['a.go'] });
     const gs = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'git-state', 'beads/nux', '--json'])).stdout);
     assert.deepEqual(gs, { clean: false, uncommitted_files: ['a.go'], unpushed_commits: 2, stash_count: 0 });
-    const rec = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/nux', '--json'])).stdout);
-    assert.equal(rec['verdict'], 'NEEDS_RECOVERY');
-    assert.equal(rec['cleanup_status'], 'has_unpushed');
-    await control.makeDirty(town.root, 'beads', 'nux', { unpushedCommits: 0, uncommittedFiles: [], needsMqSubmit: true });
-    const mq = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/nux', '--json'])).stdout);
-    assert.equal(mq['verdict'], 'NEEDS_MQ_SUBMIT');
-    await control.makeDirty(town.root, 'beads', 'nux', { needsMqSubmit: false });
-    const safe = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/nux', '--json'])).stdout);
+    const check = async (name: string): Promise<Record<string, unknown>> =>
+      parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', `beads/${name}`, '--json'])).stdout);
+    // A working polecat never ran gt done: no self-report on its agent bead -> "".
+    const working = await check('furiosa');
+    assert.deepEqual(Object.keys(working), ['rig', 'polecat', 'cleanup_status', 'needs_recovery', 'verdict', 'branch', 'issue']);
+    assert.equal(working['cleanup_status'], '');
+    assert.equal(working['verdict'], 'NEEDS_RECOVERY');
+    // nux self-reported clean (gt done) but its branch never reached the queue.
+    assert.deepEqual(await check('nux'), {
+      rig: 'beads', polecat: 'nux', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', branch: 'polecat/nux', mq_status: 'not_submitted',
+    });
+    await control.makeDirty(town.root, 'beads', 'nux', { cleanupStatus: 'has_unpushed' });
+    assert.equal((await check('nux'))['verdict'], 'NEEDS_RECOVERY');
+    // An MR for the branch, merged (closed): submitted, safe.
+    await control.makeDirty(town.root, 'beads', 'nux', { cleanupStatus: 'clean', openMr: true });
+    assert.equal((await check('nux'))['verdict'], 'NEEDS_RECOVERY');
+    await control.makeDirty(town.root, 'beads', 'nux', { openMr: false });
+    const safe = await check('nux');
     assert.equal(safe['verdict'], 'SAFE_TO_NUKE');
+    assert.equal(safe['mq_status'], 'submitted');
+    await control.makeDirty(town.root, 'beads', 'nux', { needsMqSubmit: true });
+    assert.equal((await check('nux'))['verdict'], 'NEEDS_MQ_SUBMIT');
+    await control.makeDirty(town.root, 'beads', 'nux', { needsMqSubmit: false, unpushedCommits: 0, uncommittedFiles: [] });
+  });
+
+  test('polecat status always names the session; a zombie is not found', async () => {
+    const idle = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'status', 'gastown/nux', '--json'])).stdout);
+    assert.equal(idle['session_running'], false);
+    assert.equal(idle['session_id'], 'gt-nux');
+    assert.equal('created_at' in idle, false);
+    await control.setPolecatState(town.root, 'gastown', 'nux', 'zombie');
+    for (const sub of ['status', 'git-state', 'check-recovery']) {
+      const r = await gt(town.root, ['polecat', sub, 'gastown/nux', '--json']);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.split('\n')[0], "Error: polecat 'nux' not found in rig 'gastown'");
+    }
+    const list = parseJson<Array<Record<string, unknown>>>((await gt(town.root, ['polecat', 'list', 'gastown', '--json'])).stdout);
+    assert.deepEqual(list.at(-1), { rig: 'gastown', name: 'nux', state: 'zombie', session_running: true, zombie: true, session_name: 'gt-nux' });
+    await gt(town.root, ['polecat', 'nuke', 'gastown/nux', '--force']);
   });
 
   test('nuke refuses dirty polecats, is idempotent, and removes the worktree', async () => {
-    await control.makeDirty(town.root, 'beads', 'nux', { stashCount: 1 });
+    await control.makeDirty(town.root, 'beads', 'nux', { cleanupStatus: 'has_stash' });
     const refused = await gt(town.root, ['polecat', 'nuke', 'beads/nux']);
     assert.equal(refused.code, 1);
     assert.match(refused.stdout, /^Error: Cannot nuke the following polecats:\n\n {2}beads\/nux:\n {4}- has stashed changes\n/);
     assert.equal(refused.stderr.split('\n')[0], 'Error: blocked: 1 polecat(s) have active work');
     const dry = await gt(town.root, ['polecat', 'nuke', 'beads/nux', '--dry-run']);
     assert.equal(dry.code, 0);
-    assert.match(dry.stdout, /^Would nuke beads\/nux:/);
+    assert.match(dry.stdout, /^Would nuke beads\/nux:\n {2}- Kill session: gt-beads-nux\n/);
+    assert.match(dry.stdout, /Close agent bead: bd-beads-polecat-nux\n\n {2}Safety checks:\n {4}- Git state: dirty \(has_stash\)\n/);
+    const unknown = await gt(town.root, ['polecat', 'nuke', 'beads/furiosa']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stdout, / {2}beads\/furiosa:\n {4}- cleanup status unknown\n {4}- has work on hook \(bd-/);
     const forced = await gt(town.root, ['polecat', 'nuke', 'beads/nux', '--force']);
     assert.equal(forced.code, 0);
     assert.equal(existsSync(join(town.root, 'beads', 'polecats', 'nux')), false);
+    // gt does not check that the polecat exists: every step finds nothing, exit 0.
     const again = await gt(town.root, ['polecat', 'nuke', 'beads/nux']);
     assert.equal(again.code, 0);
-    assert.equal(again.stdout, 'No polecats to nuke.\n');
+    assert.equal(again.stdout, 'Nuking beads/nux...\n  ○ worktree already gone\n  ○ agent bead not found or already cleaned\n\n✓ Nuked 1 polecat(s).\n');
+  });
+
+  test('hook status prints MoleculeStatusInfo, indented, target matched verbatim', async () => {
+    const r = await gt(town.root, ['hook', 'status', 'gastown/polecats/furiosa', '--json']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^\{\n {2}"target": "gastown\/polecats\/furiosa",\n {2}"role": "",\n {2}"agent_bead_id": "gt-gastown-polecat-furiosa",\n {2}"has_work": true,\n {2}"pinned_bead": \{\n/);
+    const body = parseJson<Record<string, unknown>>(r.stdout);
+    assert.deepEqual(Object.keys(body), ['target', 'role', 'agent_bead_id', 'has_work', 'pinned_bead', 'is_wisp', 'next_action']);
+    const pinned = body['pinned_bead'] as Record<string, unknown>;
+    assert.equal(pinned['status'], 'hooked');
+    assert.equal(pinned['assignee'], 'gastown/polecats/furiosa');
+    assert.equal(body['next_action'], 'Attach a molecule to start work: gt mol attach <bead-id> <molecule-id>');
+    // `<rig>/<name>` is not the assignee gt wrote: nothing found.
+    const short = parseJson<Record<string, unknown>>((await gt(town.root, ['hook', 'status', 'gastown/furiosa', '--json'])).stdout);
+    assert.deepEqual(short, {
+      target: 'gastown/furiosa', role: '', agent_bead_id: 'gt-gastown-polecat-furiosa', has_work: false, is_wisp: false,
+      next_action: 'Check inbox for work assignments: gt mail inbox',
+    });
   });
 
   test('witness, refinery and mq report per rig', async () => {
     const w = parseJson<Record<string, unknown>>((await gt(town.root, ['witness', 'status', 'gastown', '--json'])).stdout);
-    assert.equal(w['running'], true);
-    assert.equal(w['rig_name'], 'gastown');
+    assert.deepEqual(w, { running: true, rig_name: 'gastown', session: 'gt-witness', monitored_polecats: ['furiosa'] });
+    const noArg = await gt(town.root, ['witness', 'status', '--json']);
+    assert.equal(noArg.stderr.split('\n')[0], 'Error: accepts 1 arg(s), received 0');
     const rf = parseJson<Record<string, unknown>>((await gt(town.root, ['refinery', 'status', 'gastown', '--json'])).stdout);
-    assert.equal(rf['queue_length'], 0);
+    assert.deepEqual(rf, { running: true, rig_name: 'gastown', session: 'gt-refinery', queue_length: 0 });
     assert.equal((await gt(town.root, ['mq', 'list', 'gastown', '--json'])).stdout, 'null\n');
-    await control.makeDirty(town.root, 'gastown', 'nux', { openMr: true });
+    await control.makeDirty(town.root, 'gastown', 'furiosa', { openMr: true });
     const mrs = parseJson<Array<Record<string, unknown>>>((await gt(town.root, ['mq', 'list', 'gastown', '--json'])).stdout);
     assert.equal(mrs.length, 1);
-    assert.equal(mrs[0]!['issue_type'], 'merge-request');
-    assert.match(String(mrs[0]!['description']), /^branch: polecat\/nux\ntarget: main\n/);
+    // gastown internal/beads Issue, not bd's JSON: description always, no owner/close_reason.
+    assert.deepEqual(Object.keys(mrs[0]!), ['id', 'title', 'description', 'status', 'priority', 'issue_type', 'created_at', 'created_by', 'updated_at', 'labels']);
+    assert.deepEqual(mrs[0]!['labels'], ['gt:merge-request']);
+    assert.match(String(mrs[0]!['description']), /^branch: polecat\/furiosa\/gt-\w+\ntarget: main\n/);
   });
 
   test('rig status is text; park shows in rig list; unknown rig fails', async () => {
@@ -153,7 +231,7 @@ describe('gt rig list in an empty town', () => {
   test('prints the plain text even with --json', async () => {
     const r = await gt(town.root, ['rig', 'list', '--json']);
     assert.equal(r.code, 0);
-    assert.equal(r.stdout, 'No rigs configured.\n');
+    assert.equal(r.stdout, 'No rigs configured.\n\nAdd one with: gt rig add <name> <git-url>\n');
     const c = await gt(town.root, ['convoy', 'status', '--json']);
     assert.equal(c.stdout.split('\n')[0], 'No active convoys.');
   });

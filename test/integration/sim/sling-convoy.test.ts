@@ -80,6 +80,22 @@ describe('gt sling', () => {
     assert.equal(await control.dispatchScheduled(town.root), 1);
     assert.equal(control.readTown(town.root).beads[bead]!.status, 'hooked');
   });
+
+  test('scheduler mode has its own checks (gastown sling_schedule.go scheduleBead)', async () => {
+    await control.setSettings(town.root, { maxPolecats: 3 });
+    const bead = await control.addBead(town.root, { rig: 'gastown', title: 'y' });
+    const first = await gt(town.root, ['sling', bead, 'gastown', '--no-convoy']);
+    const ctxId = /context: (hq-[0-9a-z]{5})/.exec(first.stdout)![1]!;
+    const again = await gt(town.root, ['sling', bead, 'gastown', '--no-convoy']);
+    assert.equal(again.code, 0);
+    assert.equal(again.stdout, `○ Bead ${bead} is already scheduled (context: ${ctxId}), no-op\n`);
+    const unknown = await gt(town.root, ['sling', 'gt-zzzzz', 'gastown']);
+    assert.equal(unknown.stderr.split('\n')[0], "Error: bead 'gt-zzzzz' not found");
+    const hooked = Object.values(control.readTown(town.root).beads).find((b) => b.status === 'hooked' && b.id.startsWith('gt-'))!;
+    const refused = await gt(town.root, ['sling', hooked.id, 'gastown']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`^Error: bead ${hooked.id} is already hooked to gastown/polecats/furiosa\nUse --force to override\n`));
+  });
 });
 
 describe('gt convoy', () => {

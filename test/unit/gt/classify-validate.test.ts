@@ -16,7 +16,9 @@ describe('classifyFailure', () => {
     ['rig not found', "Error: rig 'nope' not found\nUsage:\n  gt ...", 'NotFound', false],
     ['polecat not found', "Error: polecat 'nux' not found in rig 'gastown'", 'NotFound', false],
     ['convoy not found (maybe a down db)', "Error: convoy 'hq-cv-abcde' not found", 'NotFound', true],
-    ['sling unknown bead', "Error: checking bead status: bead 'gt-zz999' not found", 'NotFound', false],
+    // gt's getBeadInfo prints this for any bd failure, a down database too.
+    ['sling unknown bead', "Error: checking bead status: bead 'gt-zz999' not found", 'NotFound', true],
+    ['scheduled sling unknown bead', "Error: bead 'gt-zz999' not found", 'NotFound', true],
     ['closed bead', 'Error: bead gt-abc12 is closed (work already completed)', 'CLIError', false],
     ['hooked elsewhere', 'Error: bead gt-abc12 is already hooked to other/polecats/x', 'CLIError', false],
     ['parked rig', 'Error: cannot sling to parked rig "gastown"', 'CLIError', false],

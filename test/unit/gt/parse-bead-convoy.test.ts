@@ -58,6 +58,18 @@ describe('merge requests', () => {
     });
   });
 
+  test('gt mq list as gt prints it: its own Issue struct (no owner, description always)', () => {
+    const stdout = JSON.stringify([{
+      id: 'gt-mr001', title: 'Merge: polecat/nux', description: 'branch: polecat/nux\ntarget: main\nsource_issue: gt-abc12\nworker: nux\nrig: gastown', status: 'open',
+      priority: 2, issue_type: 'merge-request', created_at: '2026-04-01T10:00:00Z', created_by: 'overseer', updated_at: '2026-04-01T10:00:00Z', labels: ['gt:merge-request'],
+    }], null, 2);
+    const [mr] = parseMqList(`${stdout}\n`);
+    assert.equal(mr!.owner, undefined);
+    assert.deepEqual(mr!.labels, ['gt:merge-request']);
+    assert.equal(mr!.mergeRequest.sourceIssue, 'gt-abc12');
+    assert.equal(mr!.mergeRequest.worker, 'nux');
+  });
+
   test('gt mq list: beads with parsed fields; null is []', () => {
     const mr = { ...ISSUE, id: 'gt-mr001', issue_type: 'merge-request', status: 'closed', description: 'branch: b\nmerge_commit: ffee00\nclose_reason: merged' };
     const [item] = parseMqList(JSON.stringify([mr]));
@@ -79,16 +91,46 @@ describe('hook status', () => {
     assert.deepEqual(h.hookedBead, { id: 'gt-abc12', title: 'Fix the thing', status: { kind: 'in_progress', raw: 'in_progress' } });
     assert.equal(h.progress?.percentComplete, 25);
   });
-  test('the compact `hook show` shape (one line) is accepted too', () => {
-    const h = parseHookStatus('{"agent":"gastown/polecats/nux","bead_id":"gt-abc12","title":"Fix","status":"hooked"}\n');
-    assert.equal(h.target, 'gastown/polecats/nux');
+  test('real `gt hook status --json` output (MoleculeStatusInfo, 2-space indent, gt re-encoded bead)', () => {
+    const stdout = [
+      '{',
+      '  "target": "gastown/polecats/furiosa",',
+      '  "role": "",',
+      '  "agent_bead_id": "gt-gastown-polecat-furiosa",',
+      '  "has_work": true,',
+      '  "pinned_bead": {',
+      '    "id": "gt-m0izy",',
+      '    "title": "Rename stale branches",',
+      '    "description": "",',
+      '    "status": "hooked",',
+      '    "priority": 0,',
+      '    "issue_type": "task",',
+      '    "created_at": "2026-04-23T17:09:19.744Z",',
+      '    "created_by": "overseer",',
+      '    "updated_at": "2026-04-23T17:09:19.745Z",',
+      '    "assignee": "gastown/polecats/furiosa"',
+      '  },',
+      '  "is_wisp": false,',
+      '  "next_action": "Attach a molecule to start work: gt mol attach <bead-id> <molecule-id>"',
+      '}',
+      '',
+    ].join('\n');
+    const h = parseHookStatus(stdout);
+    assert.equal(h.target, 'gastown/polecats/furiosa');
+    assert.equal(h.role, '');
+    assert.equal(h.agentBeadId, 'gt-gastown-polecat-furiosa');
     assert.equal(h.hasWork, true);
-    assert.deepEqual(h.hookedBead, { id: 'gt-abc12', title: 'Fix', status: { kind: 'hooked', raw: 'hooked' } });
-    const empty = parseHookStatus('{"agent":"gastown/polecats/nux","status":"empty"}');
+    assert.deepEqual(h.hookedBead, { id: 'gt-m0izy', title: 'Rename stale branches', status: { kind: 'hooked', raw: 'hooked' } });
+    assert.equal(h.pinnedBead?.assignee, 'gastown/polecats/furiosa');
+    assert.equal(h.nextAction, 'Attach a molecule to start work: gt mol attach <bead-id> <molecule-id>');
+    const empty = parseHookStatus('{\n  "target": "gastown/furiosa",\n  "role": "",\n  "has_work": false,\n  "is_wisp": false,\n  "next_action": "Check inbox for work assignments: gt mail inbox"\n}\n');
     assert.equal(empty.hasWork, false);
     assert.equal(empty.hookedBead, undefined);
   });
-  test('an object of neither shape is rejected rather than read as an empty hook', () => {
+  test('the compact `gt hook show` shape is another command and is rejected', () => {
+    assert.throws(() => parseHookStatus('{"agent":"gastown/polecats/nux","bead_id":"gt-abc12","title":"Fix","status":"hooked"}\n'), ContractViolation);
+  });
+  test('an object without has_work is rejected rather than read as an empty hook', () => {
     assert.throws(() => parseHookStatus('{"target": "x", "role": "polecat"}'), ContractViolation);
   });
   test('empty hook', () => {

@@ -86,6 +86,23 @@ describe('git-state and check-recovery', () => {
     assert.equal(safe.verdict.kind, 'SAFE_TO_NUKE');
   });
 
+  test('check-recovery as gt v1.0.x prints it: mq_status is submitted / not_submitted / unknown', () => {
+    const stdout = '{\n  "rig": "beads",\n  "polecat": "nux",\n  "cleanup_status": "clean",\n  "needs_recovery": true,\n  "verdict": "NEEDS_MQ_SUBMIT",\n  "branch": "polecat/nux",\n  "mq_status": "not_submitted"\n}\n';
+    const r = parseRecoveryCheck(stdout);
+    assert.equal(r.verdict.kind, 'NEEDS_MQ_SUBMIT');
+    assert.equal(r.needsRecovery, true);
+    assert.equal(r.mqStatus, 'not_submitted');
+    assert.equal(r.issue, undefined);
+  });
+
+  test('zombie list entries: state zombie, session running, no issue', () => {
+    const [z] = parsePolecatList('[\n  {\n    "rig": "gastown",\n    "name": "nux",\n    "state": "zombie",\n    "session_running": true,\n    "zombie": true,\n    "session_name": "gt-nux"\n  }\n]\n');
+    assert.equal(z!.state.kind, 'zombie');
+    assert.equal(z!.zombie, true);
+    assert.equal(z!.sessionName, 'gt-nux');
+    assert.equal(z!.issue, undefined);
+  });
+
   test('check-recovery without a verdict is rejected, never read as safe', () => {
     assert.throws(() => parseRecoveryCheck('{"rig":"g","polecat":"n","cleanup_status":"clean","needs_recovery":false}'), ContractViolation);
   });

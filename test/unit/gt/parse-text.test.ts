@@ -43,6 +43,11 @@ describe('parseSling', () => {
     assert.deepEqual(r, { outcome: 'scheduled', bead: 'gt-abc12', rig: 'gastown' });
   });
 
+  test("scheduler mode's idempotent no-op reads as scheduled", () => {
+    const r = parseSling('○ Bead gt-abc12 is already scheduled (context: hq-ctx01), no-op\n', 'gt-abc12', 'gastown');
+    assert.deepEqual(r, { outcome: 'scheduled', bead: 'gt-abc12', rig: 'gastown' });
+  });
+
   test('no recognisable outcome is a contract violation, not a success', () => {
     assert.throws(() => parseSling('Created polecat: ace\n', 'gt-abc12', 'gastown'), /no Slinging line/);
     assert.throws(() => parseSling('', 'gt-abc12', 'gastown'), ContractViolation);

@@ -24,6 +24,8 @@ describe('parseRigList', () => {
 
   test('the plain `No rigs configured.` reply (printed even with --json) is empty', () => {
     assert.deepEqual(parseRigList('No rigs configured.\n'), []);
+    // What gt prints when rigs.json lists no rig (rig.go runRigList).
+    assert.deepEqual(parseRigList('No rigs configured.\n\nAdd one with: gt rig add <name> <git-url>\n'), []);
   });
 
   test('JSON after warning lines on stdout', () => {
@@ -74,6 +76,33 @@ describe('parseTownStatus', () => {
     assert.deepEqual(empty!.hooks, []);
     assert.equal(empty!.mq, undefined, '--fast output has no mq');
     assert.deepEqual(s.summary, { rigCount: 2, polecatCount: 2, crewCount: 0, witnessCount: 1, refineryCount: 1, activeHooks: 1 });
+  });
+
+  test('the full gt v1.0.x shape: overseer/dolt/tmux/daemon blocks, agent extras, mq omitted, hooks without work', () => {
+    const real = {
+      name: 't', location: '/town',
+      overseer: { name: 'Ann', source: 'git', unread_mail: 0 },
+      daemon: { running: true, pid: 42 },
+      dolt: { running: true, pid: 7, port: 3307, data_dir: '/town/.dolt' },
+      tmux: { socket: 't', socket_path: '/tmp/tmux-1/t', running: true, session_count: 5 },
+      agents: [{ name: 'mayor', address: 'mayor/', session: 'hq-mayor', role: 'coordinator', running: true, acp: false, has_work: false, unread_mail: 1, first_subject: 'hi', agent_alias: 'claude', agent_info: 'claude/opus' }],
+      rigs: [{
+        name: 'gastown', polecats: ['nux'], polecat_count: 1, crews: null, crew_count: 0, has_witness: true, has_refinery: true,
+        hooks: [{ agent: 'gastown/nux', role: 'polecat', has_work: false }, { agent: 'gastown/witness', role: 'witness', has_work: false }],
+        agents: [
+          { name: 'witness', address: 'gastown/witness', session: 'gt-witness', role: 'witness', running: false, acp: false, has_work: false, unread_mail: 0 },
+          { name: 'nux', address: 'gastown/nux', session: 'gt-nux', role: 'polecat', running: true, acp: false, has_work: true, work_title: 'Fix', hook_bead: 'gt-abc12', state: 'working', notification_level: 'normal', unread_mail: 0 },
+        ],
+      }],
+      summary: { rig_count: 1, polecat_count: 1, crew_count: 0, witness_count: 1, refinery_count: 1, active_hooks: 0 },
+    };
+    const s = parseTownStatus(`${JSON.stringify(real, null, 2)}\n`);
+    const [rig] = s.rigs;
+    assert.equal(rig!.hasWitness, true);
+    assert.equal(rig!.agents.find((a) => a.role === 'witness')!.running, false);
+    assert.equal(rig!.agents.find((a) => a.name === 'nux')!.hookBead, 'gt-abc12');
+    assert.equal(rig!.mq, undefined);
+    assert.equal(s.summary.activeHooks, 0);
   });
 });
 

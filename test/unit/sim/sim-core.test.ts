@@ -51,13 +51,39 @@ describe('gt derived states', () => {
     assert.equal(listState(polecat({ state: 'stuck' })), 'stuck');
     assert.equal(listState(polecat({ state: 'zombie', worktree: false, sessionRunning: true })), 'zombie');
   });
-  test('recovery verdicts and nuke reasons from dirt', () => {
+  test('check-recovery follows gastown runPolecatCheckRecovery + applyMQCheck', () => {
     const state = emptyState('t');
-    assert.equal(recoveryStatus(state, polecat()).verdict, 'SAFE_TO_NUKE');
-    assert.equal(recoveryStatus(state, polecat({ dirt: { uncommittedFiles: ['x'], unpushedCommits: 0, stashCount: 0 } })).cleanup_status, 'has_uncommitted');
-    assert.equal(recoveryStatus(state, polecat({ dirt: { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, needsMqSubmit: true } })).verdict, 'NEEDS_MQ_SUBMIT');
-    assert.equal(recoveryStatus(state, polecat({ worktree: false })).cleanup_status, 'unknown');
-    assert.deepEqual(nukeBlockReasons(state, polecat({ dirt: { uncommittedFiles: [], unpushedCommits: 3, stashCount: 1 } })), ['has unpushed commits']);
+    // No self-report on the agent bead (gt done never ran): cleanup_status "" -> NEEDS_RECOVERY.
+    assert.deepEqual(recoveryStatus(state, polecat()), {
+      rig: 'gastown', polecat: 'nux', cleanup_status: '', needs_recovery: true, verdict: 'NEEDS_RECOVERY', branch: 'polecat/nux',
+    });
+    // Clean but no merge request for the branch: NEEDS_MQ_SUBMIT / not_submitted (never not_required).
+    assert.deepEqual(recoveryStatus(state, polecat({ cleanupStatus: 'clean' })), {
+      rig: 'gastown', polecat: 'nux', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', branch: 'polecat/nux', mq_status: 'not_submitted',
+    });
+    // A (merged) MR for the branch: submitted, SAFE_TO_NUKE.
+    state.beads['gt-mr001'] = {
+      id: 'gt-mr001', title: 'Merge', description: 'branch: polecat/nux\ntarget: main', status: 'closed', priority: 2, issueType: 'merge-request',
+      assignee: '', owner: '', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', labels: ['gt:merge-request'],
+    };
+    const safe = recoveryStatus(state, polecat({ cleanupStatus: 'clean' }));
+    assert.equal(safe.verdict, 'SAFE_TO_NUKE');
+    assert.equal(safe.needs_recovery, false);
+    assert.equal(safe.mq_status, 'submitted');
+    assert.equal(recoveryStatus(state, polecat({ cleanupStatus: 'clean', dirt: { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, needsMqSubmit: true } })).verdict, 'NEEDS_MQ_SUBMIT');
+    assert.equal(recoveryStatus(state, polecat({ cleanupStatus: 'has_uncommitted' })).verdict, 'NEEDS_RECOVERY');
+  });
+  test('nuke reasons come from the agent bead, then the hook, then open MRs of the branch', () => {
+    const state = emptyState('t');
+    assert.deepEqual(nukeBlockReasons(state, polecat()), ['cleanup status unknown']);
+    assert.deepEqual(nukeBlockReasons(state, polecat({ cleanupStatus: 'has_unpushed' })), ['has unpushed commits']);
+    assert.deepEqual(nukeBlockReasons(state, polecat({ cleanupStatus: 'clean' })), []);
+    assert.deepEqual(nukeBlockReasons(state, polecat({ cleanupStatus: 'clean', hookBead: 'gt-gone1' })), ['has work on hook (gt-gone1, unverified)']);
+    state.beads['gt-mr002'] = {
+      id: 'gt-mr002', title: 'Merge', description: 'branch: polecat/nux\n', status: 'open', priority: 2, issueType: 'merge-request',
+      assignee: '', owner: '', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', labels: [],
+    };
+    assert.deepEqual(nukeBlockReasons(state, polecat({ cleanupStatus: 'clean' })), ['has open MR (gt-mr002)']);
   });
 });
 
