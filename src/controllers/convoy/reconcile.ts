@@ -1,0 +1,146 @@
+// The Convoy reconcile: gather -> decide -> act -> write status, level-based on a key.
+//
+// Gather: the Convoy from the informer cache, the latest town snapshot, and only the targeted
+// gt reads decide needs (probesFor): while there is no convoy ID, the search for our marker
+// (the snapshot's open convoys first, then `gt convoy list --all`, which also sees closed
+// convoys and is not cut at 50: a negative answer must be authoritative before creating);
+// `gt convoy status <id>` while tracking is unverified or the snapshot does not list it.
+// A Completed or Failed convoy costs nothing: no probes, no bead interest, no requeue.
+// Act: create / add / notify through the GtClient, then ask town sync for a fresh snapshot.
+// Write: the status once, only if it changed, resourceVersion as precondition. For the
+// notification the intent is written first (see decide.ts): a stale cache or a restart then
+// fails the precondition or finds the intent, and the mail is never sent twice.
+import { decodeConvoy, type Convoy, type ConvoyStatus } from '../../api/index.ts';
+import type { GtClient } from '../../gt/client.ts';
+import { isGtError } from '../../gt/errors.ts';
+import type { ConvoyListItem } from '../../gt/types.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { silentLogger } from '../../observability/logger.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { TerminalError, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
+import type { KubeObject } from '../../runtime/k8s.ts';
+import type { WithStatus } from '../../runtime/status.ts';
+import type { TownSnapshot, TownView } from '../town-sync/snapshot.ts';
+import { DEFAULT_CONVOY_CONFIG, decideConvoy, isSettled, probesFor, type ConvoyConfig, type ConvoyDecision, type Probe } from './decide.ts';
+import { applyAdd, applyCreate, applyNotify } from './outcome.ts';
+import { findByMarker } from './status.ts';
+
+/** Writes a status if it differs (runtime StatusWriter satisfies it). */
+export interface StatusSink<S extends object> {
+  write<T extends WithStatus<S>>(obj: T, status: S): Promise<T | undefined>;
+}
+
+/** Records a Kubernetes Event (runtime EventRecorder satisfies it); never throws. */
+export interface EventSink {
+  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export interface ConvoyReconcilerDeps {
+  readonly gt: GtClient;
+  readonly town: TownView;
+  /** Reads a Convoy from the informer cache by `namespace/name`. */
+  readonly get: (key: string) => WithStatus<ConvoyStatus> | undefined;
+  readonly status: StatusSink<ConvoyStatus>;
+  readonly events: EventSink;
+  readonly clock: Clock;
+  readonly config?: ConvoyConfig;
+  readonly logger?: Logger;
+}
+
+type CallOpts = { signal?: AbortSignal };
+
+async function probe<T>(run: () => Promise<T>): Promise<Probe<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    if (isGtError(error)) return { ok: false, error };
+    throw error;
+  }
+}
+
+export function beadInterestOwner(key: string): string {
+  return `convoy:${key}`;
+}
+
+export class ConvoyReconciler {
+  readonly #deps: ConvoyReconcilerDeps;
+  readonly #config: ConvoyConfig;
+  readonly #log: Logger;
+
+  constructor(deps: ConvoyReconcilerDeps) {
+    this.#deps = deps;
+    this.#config = deps.config ?? DEFAULT_CONVOY_CONFIG;
+    this.#log = deps.logger ?? silentLogger();
+  }
+
+  async reconcile(key: string, ctx?: Pick<ReconcileContext, 'signal'>): Promise<ReconcileResult> {
+    const { gt, town, clock, get } = this.#deps;
+    const obj = get(key);
+    const owner = beadInterestOwner(key);
+    if (obj === undefined) {
+      town.unregisterBeadInterest(owner);
+      return undefined;
+    }
+    const decoded = decodeConvoy(obj);
+    if (!decoded.ok) throw new TerminalError(decoded.error.message, { cause: decoded.error });
+    const convoy = decoded.value;
+    if (isSettled(convoy)) town.unregisterBeadInterest(owner);
+    else town.registerBeadInterest(owner, [...convoy.spec.trackedBeads, ...(convoy.status?.beadsConvoyID ? [convoy.status.beadsConvoyID] : [])]);
+    const opts: CallOpts = ctx?.signal === undefined ? {} : { signal: ctx.signal };
+    const snapshot = town.current();
+    const wanted = probesFor(convoy, snapshot);
+    const id = convoy.status?.beadsConvoyID;
+    const [search, gtConvoy] = await Promise.all([
+      wanted.search ? probe(() => this.#search(convoy, snapshot, opts)) : undefined,
+      wanted.status && id !== undefined ? probe(() => gt.convoyStatus(id, opts)) : undefined,
+    ]);
+    const now = clock.now();
+    let d = decideConvoy(
+      { convoy, snapshot, gtReachable: gt.breakerState() !== 'open', ...(search ? { search } : {}), ...(gtConvoy ? { gtConvoy } : {}) },
+      now,
+      this.#config,
+    );
+    let current = obj;
+    if (d.actions.some((a) => a.type === 'notify')) current = (await this.#deps.status.write(current, d.status)) ?? current;
+    d = await this.#act(d, opts);
+    for (const e of d.events) this.#deps.events.event(obj, e.type, e.reason, e.message);
+    await this.#deps.status.write(current, d.status);
+    if (d.actions.length > 0) town.requestSync(`convoy ${key}: ${d.actions.map((a) => a.type).join(',')}`);
+    return d.requeueAfterMs === undefined ? undefined : { requeueAfterMs: d.requeueAfterMs };
+  }
+
+  /** Our gt convoy by marker: the snapshot's open convoys, else the full list (closed too, no 50 cap). */
+  async #search(convoy: Convoy, snapshot: TownSnapshot | undefined, opts: CallOpts): Promise<ConvoyListItem | undefined> {
+    const cached = snapshot?.ok ? findByMarker(snapshot.openConvoys.values(), convoy) : undefined;
+    if (cached !== undefined) return cached;
+    return findByMarker(await this.#deps.gt.convoyList({ ...opts, all: true }), convoy);
+  }
+
+  async #act(decision: ConvoyDecision, opts: CallOpts): Promise<ConvoyDecision> {
+    const { gt, clock } = this.#deps;
+    let d = decision;
+    for (const action of decision.actions) {
+      switch (action.type) {
+        case 'create': {
+          // No --notify: the operator sends its own single notification (gt would mail again on auto-close).
+          const result = await probe(() => gt.convoyCreate(action.title, action.beads, opts));
+          this.#log.info({ title: action.title, ok: result.ok }, 'gt convoy create');
+          d = applyCreate(d, action, result, clock.now(), this.#config);
+          break;
+        }
+        case 'add': {
+          const result = await probe(() => gt.convoyAdd(action.id, action.beads, opts));
+          d = applyAdd(d, action, result, clock.now(), this.#config);
+          break;
+        }
+        case 'notify': {
+          const result = await probe(() => gt.mailSend(action.address, action.subject, action.body, opts));
+          this.#log.info({ address: action.address, ok: result.ok }, 'convoy completion mail');
+          d = applyNotify(d, action, result, clock.now(), this.#config);
+          break;
+        }
+      }
+    }
+    return d;
+  }
+}

@@ -1,0 +1,319 @@
+// The Polecat decision: a pure function of (the Polecat, the town snapshot, the targeted gt
+// reads reconcile made for it, the sling this process has in flight, now, config) to
+// (actions, the status to write, events, when to look again). The checks run in order and
+// the first that applies decides, as cert-manager's policy chains do:
+//
+//   no snapshot yet / snapshot failed     -> wait; Synced=False with the gt error's reason
+//   terminating (spec or deletion)        -> check-recovery verdict -> nuke | CleanupBlocked
+//   Working + bead not dispatched yet     -> adopt a polecat of the rig holding the bead,
+//                                            else wait for a fresher snapshot after our own
+//                                            sling, else sling (never twice)
+//   a gt polecat name known               -> follow it (phase, Stuck, escalation), or
+//                                            Terminated/NukedOutsideKubernetes once it is gone
+//   otherwise                             -> Pending (waiting for sling / scheduled)
+//
+// Outcomes of the actions are folded back by outcome.ts, also pure.
+import {
+  Annotation, ConditionType, DesiredState, Label, PolecatPhase, Reason, TRUE_VALUE, type Polecat, type PolecatStatus,
+} from '../../api/index.ts';
+import type { GtError } from '../../gt/errors.ts';
+import type { GitState, PolecatListItem, PolecatStatus as GtPolecatStatus, RecoveryCheck } from '../../gt/types.ts';
+import { polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
+import {
+  DEFAULT_RETRY_DELAYS, followedFields, followedPhase, gitStateSummary, gtFailure, recoveryBlockReason, withCondition, withPhase,
+  withSynced, withSyncFailure, withoutCondition, type RetryDelays,
+} from './status.ts';
+import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail } from './stuck.ts';
+
+export interface PolecatConfig {
+  readonly escalation: EscalationConfig;
+  readonly retry: RetryDelays;
+  /** Retry of a termination held back by unsaved work. */
+  readonly cleanupRetryMs: number;
+  /** Wait for the first snapshot, or for one newer than our own sling. */
+  readonly townWaitMs: number;
+  /** Look again at a bead gt only scheduled (scheduler mode), besides snapshot changes. */
+  readonly scheduledPollMs: number;
+}
+
+export const DEFAULT_POLECAT_CONFIG: PolecatConfig = {
+  escalation: DEFAULT_ESCALATION,
+  retry: DEFAULT_RETRY_DELAYS,
+  cleanupRetryMs: 60_000,
+  townWaitMs: 1_000,
+  scheduledPollMs: 15_000,
+};
+
+/** A targeted gt read: its value, or the GtError it failed with. */
+export type Probe<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GtError };
+
+/** A sling this process ran whose effect a snapshot older than `at` cannot show yet. */
+export interface SlingInFlight {
+  readonly beadID: string;
+  /** When the sling returned (ms). */
+  readonly at: number;
+}
+
+export interface PolecatObservation {
+  readonly polecat: Polecat;
+  readonly deleting: boolean;
+  readonly snapshot: TownSnapshot | undefined;
+  /** `gt polecat check-recovery`, gathered when termination is wanted (see probesFor). */
+  readonly recovery?: Probe<RecoveryCheck>;
+  /** `gt polecat git-state`, gathered when check-recovery says "not safe" without a reason (needsGitState). */
+  readonly gitState?: Probe<GitState>;
+  /** `gt polecat status`, gathered when the polecat might be silent too long (see probesFor). */
+  readonly activity?: Probe<GtPolecatStatus>;
+  readonly slingInFlight?: SlingInFlight;
+}
+
+export type PolecatAction =
+  | { readonly type: 'sling'; readonly bead: string; readonly rig: string }
+  | { readonly type: 'nuke'; readonly rig: string; readonly name: string; readonly force: boolean }
+  | EscalationMail;
+
+export interface PolecatEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: Reason;
+  readonly message: string;
+}
+
+export interface PolecatDecision {
+  readonly status: PolecatStatus;
+  readonly actions: readonly PolecatAction[];
+  readonly events: readonly PolecatEvent[];
+  readonly requeueAfterMs?: number;
+  /** Deletion only: the gt polecat is gone, the finalizer may be removed. */
+  readonly released: boolean;
+}
+
+// ---- What to gather ----
+
+export interface Probes {
+  readonly recovery: boolean;
+  readonly activity: boolean;
+}
+
+/** True when the user (spec) or Kubernetes (deletion) wants the gt polecat gone. */
+export function isTerminating(polecat: Polecat, deleting: boolean): boolean {
+  return deleting || polecat.spec.desiredState === DesiredState.Terminated;
+}
+
+export function isDiscovered(polecat: Polecat): boolean {
+  return polecat.metadata.labels?.[Label.Discovered] === TRUE_VALUE;
+}
+
+/** The gt polecat this view follows: recorded in status, or named by town sync's label. */
+export function followedName(polecat: Polecat): string | undefined {
+  return polecat.status?.gtName ?? polecat.metadata.labels?.[Label.Polecat];
+}
+
+function liveItem(polecat: Polecat, town: TownData | undefined): PolecatListItem | undefined {
+  const name = followedName(polecat);
+  return name === undefined || town === undefined ? undefined : town.polecats.get(polecatKey(polecat.spec.rig, name));
+}
+
+/** Which targeted gt reads decide needs: each costs a process, so only when it can matter. */
+export function probesFor(polecat: Polecat, deleting: boolean, snapshot: TownSnapshot | undefined, now: number, config: PolecatConfig): Probes {
+  const named = followedName(polecat) !== undefined;
+  const terminated = polecat.status?.phase === PolecatPhase.Terminated;
+  if (snapshot === undefined || !snapshot.ok) return { recovery: false, activity: false };
+  if (isTerminating(polecat, deleting)) return { recovery: named && !terminated, activity: false };
+  const item = liveItem(polecat, snapshot);
+  const working = item !== undefined && (item.state.kind === 'working' || item.state.kind === 'active');
+  const last = polecat.status?.lastActivity;
+  const maybeSilent = last === undefined || now - Date.parse(last) > config.escalation.stuckAfterMs;
+  return { recovery: false, activity: working && maybeSilent };
+}
+
+// ---- The decision ----
+
+function baseStatus(polecat: Polecat): PolecatStatus {
+  const { lastFailure: _owned, ...status } = polecat.status ?? {};
+  return { ...status, observedGeneration: polecat.metadata.generation ?? 0 };
+}
+
+function decision(status: PolecatStatus, rest: Partial<Omit<PolecatDecision, 'status'>> = {}): PolecatDecision {
+  return { status, actions: [], events: [], released: false, ...rest };
+}
+
+export function decidePolecat(obs: PolecatObservation, now: number, config: PolecatConfig = DEFAULT_POLECAT_CONFIG): PolecatDecision {
+  const { polecat, snapshot } = obs;
+  const status = baseStatus(polecat);
+  if (snapshot === undefined) return decision(status, { requeueAfterMs: config.townWaitMs });
+  if (!snapshot.ok) {
+    const failure = gtFailure(snapshot.error, config.retry);
+    return decision(withSyncFailure(status, failure, now), { requeueAfterMs: failure.requeueAfterMs });
+  }
+  const synced = withSynced(status, now);
+  if (isTerminating(polecat, obs.deleting)) return decideTermination(obs, synced, now, config);
+  if (wantsDispatch(polecat)) return decideDispatch(obs, snapshot, synced, now, config);
+  const name = followedName(polecat);
+  if (name !== undefined && status.phase !== PolecatPhase.Terminated) return follow(obs, snapshot, name, synced, now, config);
+  if (status.beadID !== undefined && status.phase === PolecatPhase.Pending) return awaitScheduled(obs, snapshot, status.beadID, synced, now, config);
+  if (status.phase === PolecatPhase.Terminated) return decision(synced);
+  return decision(withPhase(synced, PolecatPhase.Pending, Reason.WaitingForSling, pendingMessage(polecat), now));
+}
+
+function pendingMessage(polecat: Polecat): string {
+  if (polecat.spec.desiredState === DesiredState.Working) return 'desiredState Working needs spec.beadID';
+  return 'no gt polecat yet: set desiredState Working and beadID to sling one';
+}
+
+/** Working with a bead this view has not dispatched or adopted yet (discovered views never sling). */
+function wantsDispatch(polecat: Polecat): boolean {
+  const bead = polecat.spec.beadID;
+  return polecat.spec.desiredState === DesiredState.Working && bead !== undefined && !isDiscovered(polecat) && polecat.status?.beadID !== bead;
+}
+
+/** The polecat of `rig` that holds `bead` on its hook (a live session preferred), if any. */
+export function hookHolder(town: TownData, rig: string, bead: string): PolecatListItem | undefined {
+  const holders = [...town.polecats.values()].filter((p) => p.rig === rig && p.issue === bead);
+  const fromAgents = town.rigRuntime.get(rig)?.agents.find((a) => a.hookBead === bead && a.role === 'polecat');
+  const byAgent = fromAgents === undefined ? undefined : town.polecats.get(polecatKey(rig, fromAgents.name));
+  return holders.find((p) => p.sessionRunning) ?? holders[0] ?? byAgent;
+}
+
+function adopt(obs: PolecatObservation, town: TownData, holder: PolecatListItem, status: PolecatStatus, now: number, config: PolecatConfig): PolecatDecision {
+  const bead = holder.issue ?? obs.polecat.spec.beadID;
+  const adopted: PolecatStatus = { ...status, beadID: bead };
+  const followed = follow(obs, town, holder.name, adopted, now, config);
+  const message = `bead ${bead ?? '?'} is on ${holder.rig}/polecats/${holder.name}; following it`;
+  const withReady = withCondition(followed.status, ConditionType.Ready, 'True', Reason.Adopted, message, now);
+  return { ...followed, status: withReady, events: [{ type: 'Normal', reason: Reason.Adopted, message }, ...followed.events] };
+}
+
+function decideDispatch(obs: PolecatObservation, town: TownData, status: PolecatStatus, now: number, config: PolecatConfig): PolecatDecision {
+  const { polecat } = obs;
+  const rig = polecat.spec.rig;
+  const bead = polecat.spec.beadID!;
+  const holder = hookHolder(town, rig, bead);
+  if (holder !== undefined) return adopt(obs, town, holder, status, now, config);
+  const fence = obs.slingInFlight;
+  if (fence !== undefined && fence.beadID === bead && town.observedAt <= fence.at) {
+    // Our own sling returned after this snapshot was read: it cannot show the polecat yet.
+    return decision(status, { requeueAfterMs: config.townWaitMs });
+  }
+  const beadInfo = town.beads.get(bead);
+  if (beadInfo?.status.kind === 'closed') {
+    return decision(withPhase(status, PolecatPhase.Pending, Reason.BeadClosed, `bead ${bead} is closed; nothing to sling`, now));
+  }
+  if (town.missingBeads.has(bead)) {
+    const pending = withPhase(status, PolecatPhase.Pending, Reason.BeadNotFound, `bd does not know bead ${bead}`, now);
+    return decision(pending, { requeueAfterMs: config.retry.notFoundMs });
+  }
+  const rigInfo = town.rigs.get(rig);
+  if (rigInfo === undefined) {
+    const pending = withPhase(status, PolecatPhase.Pending, Reason.RigNotInTown, `gt has no rig ${rig}`, now);
+    return decision(pending, { requeueAfterMs: config.retry.notFoundMs });
+  }
+  if (rigInfo.status.kind !== 'operational') {
+    const pending = withPhase(status, PolecatPhase.Pending, Reason.RigNotOperational, `rig ${rig} is ${rigInfo.status.raw}`, now);
+    return decision(pending, { requeueAfterMs: config.retry.cliErrorMs });
+  }
+  return decision(withPhase(status, PolecatPhase.Pending, Reason.WaitingForSling, `slinging ${bead} to ${rig}`, now), {
+    actions: [{ type: 'sling', bead, rig }],
+  });
+}
+
+/** gt only queued the bead (scheduler mode): adopt the polecat it lands on once it appears. */
+function awaitScheduled(obs: PolecatObservation, town: TownData, bead: string, status: PolecatStatus, now: number, config: PolecatConfig): PolecatDecision {
+  const holder = hookHolder(town, obs.polecat.spec.rig, bead);
+  if (holder !== undefined) return adopt(obs, town, holder, status, now, config);
+  return decision(status, { requeueAfterMs: config.scheduledPollMs });
+}
+
+function follow(obs: PolecatObservation, town: TownData, name: string, status: PolecatStatus, now: number, config: PolecatConfig): PolecatDecision {
+  const rig = obs.polecat.spec.rig;
+  const item = town.polecats.get(polecatKey(rig, name));
+  if (item === undefined) {
+    const fence = obs.slingInFlight;
+    if (fence !== undefined && town.observedAt <= fence.at) return decision(status, { requeueAfterMs: config.townWaitMs });
+    return goneOutside(status, rig, name, now);
+  }
+  let next = followedFields(status, item);
+  if (obs.activity?.ok === true && obs.activity.value.lastActivity !== undefined) next = { ...next, lastActivity: obs.activity.value.lastActivity };
+  const beadId = next.beadID;
+  const phase = followedPhase(item, beadId === undefined ? undefined : town.beads.get(beadId));
+  const phaseEvents: PolecatEvent[] =
+    status.phase !== phase.phase && phase.phase === PolecatPhase.Idle ? [{ type: 'Normal', reason: phase.reason, message: phase.message }] : [];
+  next = withPhase(next, phase.phase, phase.reason, phase.message, now);
+  next = withoutCondition(next, ConditionType.CleanupBlocked);
+  const step = escalate(next, stuckVerdict(item, next.lastActivity, now, config.escalation.stuckAfterMs), rig, now, config.escalation);
+  const requeue = [step.requeueAfterMs, activityRecheck(item, next.lastActivity, now, config)].filter((v): v is number => v !== undefined);
+  return decision(step.status, {
+    actions: step.mail ? [step.mail] : [],
+    events: [...phaseEvents, ...step.events],
+    ...(requeue.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...requeue)) } : {}),
+  });
+}
+
+/** A working polecat is looked at again when its silence would cross the threshold. */
+function activityRecheck(item: PolecatListItem, lastActivity: string | undefined, now: number, config: PolecatConfig): number | undefined {
+  if (item.state.kind !== 'working' && item.state.kind !== 'active') return undefined;
+  const since = lastActivity === undefined ? now : Date.parse(lastActivity);
+  return Math.max(config.escalation.recheckMs, since + config.escalation.stuckAfterMs - now + 1_000);
+}
+
+function goneOutside(status: PolecatStatus, rig: string, name: string, now: number): PolecatDecision {
+  const message = `gt polecat ${rig}/${name} no longer exists; it was removed outside Kubernetes`;
+  const { stuckSince: _s, escalation: _e, ...rest } = status;
+  const next = withoutCondition(withPhase({ ...rest, sessionRunning: false }, PolecatPhase.Terminated, Reason.NukedOutsideKubernetes, message, now), ConditionType.Stuck);
+  return decision(next, { events: [{ type: 'Warning', reason: Reason.NukedOutsideKubernetes, message }] });
+}
+
+// ---- Termination ----
+
+function terminated(status: PolecatStatus, reason: Reason, message: string, now: number): PolecatStatus {
+  const { stuckSince: _s, escalation: _e, ...rest } = status;
+  const next = withPhase({ ...rest, sessionRunning: false }, PolecatPhase.Terminated, reason, message, now);
+  return withoutCondition(withoutCondition(next, ConditionType.CleanupBlocked), ConditionType.Stuck);
+}
+
+export function forceAllowed(polecat: Polecat): boolean {
+  return polecat.metadata.annotations?.[Annotation.ForceTerminate] === TRUE_VALUE;
+}
+
+function decideTermination(obs: PolecatObservation, status: PolecatStatus, now: number, config: PolecatConfig): PolecatDecision {
+  const { polecat } = obs;
+  const rig = polecat.spec.rig;
+  const name = followedName(polecat);
+  if (status.phase === PolecatPhase.Terminated) return decision(status, { released: true });
+  if (name === undefined) {
+    return decision(terminated(status, Reason.Nuked, 'no gt polecat was ever slung for this view; nothing to nuke', now), { released: true });
+  }
+  const recovery = obs.recovery;
+  if (recovery === undefined) return decision(status, { requeueAfterMs: config.townWaitMs });
+  if (!recovery.ok) {
+    if (recovery.error.kind === 'NotFound') {
+      return decision(terminated(status, Reason.NukedOutsideKubernetes, `gt polecat ${rig}/${name} no longer exists`, now), {
+        released: true,
+        events: [{ type: 'Normal', reason: Reason.NukedOutsideKubernetes, message: `gt polecat ${rig}/${name} was already gone` }],
+      });
+    }
+    const failure = gtFailure(recovery.error, config.retry);
+    return decision(withSyncFailure(status, failure, now), { requeueAfterMs: failure.requeueAfterMs });
+  }
+  const check = recovery.value;
+  const withCleanup: PolecatStatus = check.cleanupStatus.raw === '' ? status : { ...status, cleanupStatus: check.cleanupStatus.raw.slice(0, 64) };
+  if (forceAllowed(polecat)) {
+    return decision(withCleanup, { actions: [{ type: 'nuke', rig, name, force: true }] });
+  }
+  if (check.verdict.kind === 'SAFE_TO_NUKE') {
+    return decision(withCleanup, { actions: [{ type: 'nuke', rig, name, force: false }] });
+  }
+  const git = obs.gitState?.ok === true ? obs.gitState.value : undefined;
+  const reason = recoveryBlockReason(check, git);
+  const message =
+    `gt polecat check-recovery says ${check.verdict.raw} (cleanup status ${check.cleanupStatus.raw || 'empty'}` +
+    `${git === undefined ? '' : `; ${gitStateSummary(git)}`}); ` +
+    `not nuking ${rig}/${name}. Save the work, or set annotation ${Annotation.ForceTerminate}="true" to nuke with --force (loses it).`;
+  return blocked(withCleanup, reason, message, now, config);
+}
+
+/** Termination held back: CleanupBlocked with the reason, a Warning Event, and a retry later. */
+export function blocked(status: PolecatStatus, reason: Reason, message: string, now: number, config: PolecatConfig): PolecatDecision {
+  const next = withCondition(status, ConditionType.CleanupBlocked, 'True', reason, message, now);
+  return decision(next, { events: [{ type: 'Warning', reason, message }], requeueAfterMs: config.cleanupRetryMs });
+}
+

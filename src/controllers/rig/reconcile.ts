@@ -1,0 +1,96 @@
+// The Rig reconcile: gather -> decide -> write status, level-based on a key.
+//
+// Gather: the Rig from the informer cache, one stat of `spec.localPath` on the town host and
+// the latest town snapshot (one batched town read serves every Rig: no gt call here). Decide:
+// decide.ts. Write: the status once, only if it changed, with the read resourceVersion as
+// precondition; Events for phase / readiness transitions. The operator never creates the
+// directory, clones or touches gt configuration: the only file-system call is the stat.
+//
+// Requeues: a path problem is re-checked after `pathRecheckMs` (no signal reports a directory
+// appearing); every Rig is looked at again after `resyncMs` as a level-based safety net, which
+// costs a stat and a comparison (town changes themselves arrive through town sync).
+import { stat } from 'node:fs/promises';
+import { decodeRig, gtRigName, type Rig, type RigStatus } from '../../api/index.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { TerminalError, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
+import type { KubeObject } from '../../runtime/k8s.ts';
+import type { WithStatus } from '../../runtime/status.ts';
+import type { TownView } from '../town-sync/snapshot.ts';
+import { decideRig, type PathCheck } from './decide.ts';
+
+/** Writes a status if it differs (the runtime StatusWriter satisfies it). */
+export interface RigStatusSink {
+  write<T extends WithStatus<RigStatus>>(obj: T, status: RigStatus): Promise<T | undefined>;
+}
+
+/** Records a Kubernetes Event (the runtime EventRecorder satisfies it); never throws. */
+export interface RigEventSink {
+  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export const RIG_RECONCILE_DEFAULTS = {
+  /** How soon a missing or wrong path is checked again. */
+  pathRecheckMs: 15_000,
+  /** Level-based safety net: every Rig is recomputed this often. */
+  resyncMs: 60_000,
+  /** How soon to look again while town sync has produced no snapshot yet. */
+  waitForTownMs: 1_000,
+} as const;
+
+export interface RigReconcilerDeps {
+  /** Reads a Rig from the informer cache by name. */
+  readonly get: (key: string) => WithStatus<RigStatus> | undefined;
+  readonly town: Pick<TownView, 'current'>;
+  readonly status: RigStatusSink;
+  readonly events: RigEventSink;
+  readonly clock: Clock;
+  /** Checks `spec.localPath` on the town host; default a stat. */
+  readonly checkPath?: (path: string) => Promise<PathCheck>;
+  readonly pathRecheckMs?: number;
+  readonly resyncMs?: number;
+}
+
+/** A stat of the path: directory, missing, something else, or why it could not be checked. */
+export async function statPath(path: string): Promise<PathCheck> {
+  try {
+    return (await stat(path)).isDirectory() ? { kind: 'directory' } : { kind: 'not-directory' };
+  } catch (error) {
+    const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+    return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function decodeOrThrow(obj: KubeObject): Rig {
+  const decoded = decodeRig(obj);
+  if (!decoded.ok) throw new TerminalError(decoded.error.message, { cause: decoded.error });
+  return decoded.value;
+}
+
+export class RigReconciler {
+  readonly #deps: RigReconcilerDeps;
+  readonly #checkPath: (path: string) => Promise<PathCheck>;
+
+  constructor(deps: RigReconcilerDeps) {
+    this.#deps = deps;
+    this.#checkPath = deps.checkPath ?? statPath;
+  }
+
+  async reconcile(key: string, ctx: Pick<ReconcileContext, 'logger'>): Promise<ReconcileResult> {
+    const { get, town, status, events, clock } = this.#deps;
+    const obj = get(key);
+    if (!obj || obj.metadata?.deletionTimestamp) return undefined;
+    const rig = decodeOrThrow(obj);
+    const snapshot = town.current();
+    if (!snapshot) return { requeueAfterMs: RIG_RECONCILE_DEFAULTS.waitForTownMs };
+    const path = await this.#checkPath(rig.spec.localPath);
+    const decision = decideRig({ rig, gtName: gtRigName(rig), path, town: snapshot, now: clock.now() });
+    const written = await status.write(obj, decision.status);
+    if (written) {
+      for (const e of decision.events) events.event(obj, e.type, e.reason, e.message);
+      ctx.logger.debug({ phase: decision.status.phase }, 'rig status written');
+    }
+    const recheck = path.kind === 'directory' ? undefined : (this.#deps.pathRecheckMs ?? RIG_RECONCILE_DEFAULTS.pathRecheckMs);
+    return { requeueAfterMs: recheck ?? this.#deps.resyncMs ?? RIG_RECONCILE_DEFAULTS.resyncMs };
+  }
+}

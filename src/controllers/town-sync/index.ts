@@ -1,0 +1,79 @@
+// Town sync, assembled: the observer (the TownView every controller reads), the event-log
+// follower that turns each new line of `<town>/.events.jsonl` into a debounced sync request,
+// and polecat discovery run after every successful cycle. The composition root makes one
+// TownSync, hands `observer` to the controllers, subscribes to `observer.onChange` to enqueue
+// the affected resources, and runs it with the manager's AbortSignal.
+import path from 'node:path';
+import type { GtClient } from '../../gt/client.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { silentLogger } from '../../observability/logger.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { KubeClient, KubeObject } from '../../runtime/k8s.ts';
+import { PolecatDiscovery } from './discovery.ts';
+import { EVENT_LOG_FILE, EventLogFollower } from './event-log.ts';
+import { TownObserver, type TownObserverOptions } from './observer.ts';
+
+export { diffTown, isEmptyChange, type TownChange } from './diff.ts';
+export { DEFAULT_DISCOVERY_NAMESPACE, planDiscovery, PolecatDiscovery, type DiscoveryPlan, type DiscoveryResult } from './discovery.ts';
+export { EventLogFollower, parseEventLine, type TownEvent } from './event-log.ts';
+export { TOWN_SYNC_DEFAULTS, TownObserver, type CycleReport, type TownChangeListener, type TownObserverOptions } from './observer.ts';
+export { polecatKey, type TownData, type TownSnapshot, type TownView } from './snapshot.ts';
+
+export interface TownSyncOptions {
+  readonly gt: GtClient;
+  readonly townRoot: string;
+  /** For discovered Polecat views; omit to run without discovery. */
+  readonly kube?: KubeClient;
+  /** Polecats in the informer cache (needed with `kube`). */
+  readonly listPolecats?: () => readonly KubeObject[];
+  /** Namespace of discovered views; default `default`. */
+  readonly discoveryNamespace?: string;
+  readonly observer?: Omit<TownObserverOptions, 'client' | 'townRoot' | 'clock' | 'logger'>;
+  /** Event-log poll period; default 500 ms. */
+  readonly eventLogPollMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export class TownSync {
+  readonly observer: TownObserver;
+  readonly follower: EventLogFollower;
+  readonly discovery: PolecatDiscovery | undefined;
+
+  constructor(options: TownSyncOptions) {
+    const logger = options.logger ?? silentLogger();
+    const common = options.clock ? { clock: options.clock, logger } : { logger };
+    this.observer = new TownObserver({ ...options.observer, ...common, client: options.gt, townRoot: options.townRoot });
+    this.follower = new EventLogFollower({
+      ...common,
+      path: path.join(options.townRoot, EVENT_LOG_FILE),
+      onEvents: (events) => this.observer.requestSync(`event log: ${[...new Set(events.map((e) => e.type))].join(', ')}`),
+      ...(options.eventLogPollMs === undefined ? {} : { pollMs: options.eventLogPollMs }),
+    });
+    if (options.kube && options.listPolecats) {
+      this.discovery = new PolecatDiscovery({
+        client: options.kube,
+        listPolecats: options.listPolecats,
+        logger,
+        ...(options.discoveryNamespace === undefined ? {} : { namespace: options.discoveryNamespace }),
+      });
+    }
+  }
+
+  /** Follows the event log and runs sync cycles (and discovery) until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const discovery = this.discovery;
+    const unsubscribe = discovery
+      ? this.observer.onSnapshot((snapshot) => {
+          if (snapshot.ok) void discovery.sync(snapshot);
+        })
+      : () => undefined;
+    await this.follower.start();
+    try {
+      await this.observer.run(signal);
+    } finally {
+      unsubscribe();
+      await this.follower.stop();
+    }
+  }
+}

@@ -1,0 +1,196 @@
+// The Convoy controller against the embedded API server and the simulated town, through real
+// gt/bd processes: created exactly once across a crash between create and status write,
+// progress and completion of a cross-rig convoy gt never closes, one notification across a
+// restart, and no second mail after a crash between deciding to send and confirming.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Reason, type Convoy, type ConvoyInput, type ConvoyStatus } from '../../../src/api/index.ts';
+import { CONVOY_KIND } from '../../../src/controllers/convoy/controller.ts';
+import { ConvoyReconciler, type StatusSink } from '../../../src/controllers/convoy/reconcile.ts';
+import type { GtClient } from '../../../src/gt/index.ts';
+import { realClock } from '../../../src/runtime/clock.ts';
+import type { KubeObject } from '../../../src/runtime/k8s.ts';
+import { StatusWriter } from '../../../src/runtime/status.ts';
+import * as control from '../../../sim/src/control.ts';
+import { mutateState } from '../../../sim/src/store.ts';
+import { droppingWriter, eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
+
+const NS = 'default';
+
+describe('Convoy controller (API server + simulated town)', () => {
+  let bed: Bed;
+  before(async () => {
+    bed = await startBed();
+    await served(bed.kube, CONVOY_KIND, NS);
+  });
+  after(async () => {
+    await bed.close();
+  });
+
+  function reconciler(opts: { status?: StatusSink<ConvoyStatus>; gt?: GtClient } = {}): { reconcile(key: string): Promise<unknown> } {
+    const cache = new Map<string, KubeObject>();
+    const r = new ConvoyReconciler({
+      gt: opts.gt ?? bed.gt,
+      town: bed.observer,
+      get: (key) => cache.get(key),
+      status: opts.status ?? new StatusWriter<ConvoyStatus>({ client: bed.kube, kind: CONVOY_KIND }),
+      events: eventSink(bed.events),
+      clock: realClock,
+    });
+    return {
+      async reconcile(key: string) {
+        await bed.observer.syncNow('test');
+        const obj = await bed.fetch(CONVOY_KIND, key);
+        if (obj) cache.set(key, obj);
+        else cache.delete(key);
+        return r.reconcile(key);
+      },
+    };
+  }
+
+  async function create(name: string, spec: ConvoyInput['spec']): Promise<string> {
+    await bed.kube.create(CONVOY_KIND, { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Convoy', metadata: { name, namespace: NS }, spec });
+    return `${NS}/${name}`;
+  }
+
+  const get = async (key: string): Promise<Convoy | undefined> => bed.fetch<Convoy>(CONVOY_KIND, key);
+  const cond = (c: Convoy | undefined, type: string) => c?.status?.conditions?.find((x) => x.type === type);
+  const convoysTitled = (marker: string) => Object.values(control.readTown(bed.root).beads).filter((b) => b.issueType === 'convoy' && b.title.includes(marker));
+  const mails = () => control.readTown(bed.root).mail;
+
+  async function beads(): Promise<[string, string]> {
+    return [await control.addBead(bed.root, { rig: 'gastown', title: 'left' }), await control.addBead(bed.root, { rig: 'beads', title: 'right' })];
+  }
+
+  test('created exactly once across a crash between create and status write', async () => {
+    const tracked = await beads();
+    const key = await create('once', { description: 'Release 1.2', trackedBeads: tracked });
+    const crashing = droppingWriter<ConvoyStatus>(bed.kube, CONVOY_KIND, 1);
+    await reconciler({ status: crashing }).reconcile(key);
+    assert.equal(crashing.dropped(), 1);
+    assert.equal((await get(key))?.status?.beadsConvoyID, undefined, 'the status write was lost');
+    const marker = `[k8s:${NS}/once/`;
+    assert.equal(convoysTitled(marker).length, 1);
+
+    const restarted = reconciler();
+    for (let i = 0; i < 3; i++) await restarted.reconcile(key);
+    const view = await get(key);
+    assert.equal(convoysTitled(marker).length, 1, 'exactly one convoy in the simulator');
+    assert.equal(bed.calls('convoy', 'create').filter((c) => c.args[2]?.includes(marker)).length, 1);
+    assert.equal(view?.status?.beadsConvoyID, convoysTitled(marker)[0]?.id);
+    assert.equal(view?.status?.phase, 'InProgress');
+    assert.equal(view?.status?.progress, '0/2');
+    assert.equal(cond(view, 'Tracking')?.status, 'True');
+  });
+
+  test('beads gt failed to track are added; a cross-rig convoy completes from per-bead status', async () => {
+    await control.setSettings(bed.root, { convoyTrackingFails: true });
+    const tracked = await beads();
+    const key = await create('crossrig', { description: 'Cross rig', trackedBeads: tracked });
+    const r = reconciler();
+    await r.reconcile(key);
+    await control.setSettings(bed.root, { convoyTrackingFails: false });
+    await r.reconcile(key); // verifies: gt tracks nothing -> convoy add
+    await r.reconcile(key); // verifies again
+    const id = (await get(key))?.status?.beadsConvoyID;
+    assert.ok(id);
+    assert.equal(bed.calls('convoy', 'add', id).length, 1);
+    assert.equal(cond(await get(key), 'Tracking')?.status, 'True');
+
+    await control.closeBead(bed.root, tracked[0]);
+    await r.reconcile(key);
+    assert.equal((await get(key))?.status?.progress, '1/2');
+    await control.closeBead(bed.root, tracked[1]);
+    await r.reconcile(key);
+    const view = await get(key);
+    assert.equal(view?.status?.phase, 'Completed');
+    assert.equal(view?.status?.progress, '2/2');
+    assert.ok(view?.status?.completedAt);
+    assert.deepEqual(view?.status?.completedBeads, [...tracked].sort());
+
+    // Settled: no more gt calls for it, whatever happens.
+    const before = bed.calls('convoy', 'status', id).length;
+    assert.equal(await r.reconcile(key), undefined, 'no requeue after completion');
+    assert.equal(bed.calls('convoy', 'status', id).length, before);
+  });
+
+  test('notification sent once across a restart', async () => {
+    const tracked = await beads();
+    const key = await create('notify', { description: 'Tell me', trackedBeads: tracked, notifyOnComplete: true, notifyAddress: 'overseer' });
+    const r = reconciler();
+    await r.reconcile(key);
+    await r.reconcile(key);
+    for (const b of tracked) await control.closeBead(bed.root, b);
+    const mailsBefore = mails().length;
+    await r.reconcile(key);
+    const view = await get(key);
+    assert.equal(view?.status?.phase, 'Completed');
+    assert.equal(cond(view, 'Notified')?.status, 'True');
+    assert.ok(view?.status?.notifiedAt);
+    assert.equal(mails().length, mailsBefore + 1);
+
+    const restarted = reconciler();
+    for (let i = 0; i < 3; i++) await restarted.reconcile(key);
+    assert.equal(mails().length, mailsBefore + 1, 'never twice');
+    assert.equal(cond(await get(key), 'Notified')?.reason, Reason.NotificationSent);
+  });
+
+  test('a crash after recording the intent and before confirming never leads to a second mail', async () => {
+    const tracked = await beads();
+    const key = await create('crash-mail', { description: 'Maybe mailed', trackedBeads: tracked, notifyOnComplete: true });
+    await reconciler().reconcile(key);
+    await reconciler().reconcile(key);
+    for (const b of tracked) await control.closeBead(bed.root, b);
+    const mailsBefore = mails().length;
+    // The process dies while `gt mail send` runs (after it delivered).
+    const dying: GtClient = {
+      ...bed.gt,
+      mailSend: async (...args) => {
+        await bed.gt.mailSend(...args);
+        throw new Error('operator killed');
+      },
+    };
+    await assert.rejects(reconciler({ gt: dying }).reconcile(key), /operator killed/);
+    assert.equal(cond(await get(key), 'Notified')?.status, 'Unknown', 'the intent was written before sending');
+    assert.equal(mails().length, mailsBefore + 1);
+
+    await reconciler().reconcile(key);
+    const view = await get(key);
+    assert.equal(mails().length, mailsBefore + 1, 'not sent again');
+    assert.deepEqual([cond(view, 'Notified')?.status, cond(view, 'Notified')?.reason], ['False', Reason.NotificationFailed]);
+  });
+
+  test('a convoy removed from gt goes Failed/ConvoyNotFound; a database outage does not', async () => {
+    const tracked = await beads();
+    const key = await create('vanish', { description: 'Vanishing', trackedBeads: tracked });
+    const r = reconciler();
+    await r.reconcile(key);
+    await r.reconcile(key);
+    const id = (await get(key))?.status?.beadsConvoyID;
+    assert.ok(id);
+
+    await control.setFaultRules(bed.root, [{ match: 'gt convoy status', dbDown: true }]);
+    // Tracking is verified and the convoy is in the open list: force a `convoy status` read.
+    await bed.kube.patch(CONVOY_KIND, { namespace: NS, name: 'vanish' }, { type: 'merge', body: { status: { conditions: [] } } }, 'status');
+    await r.reconcile(key);
+    let view = await get(key);
+    assert.equal(view?.status?.phase, 'InProgress', 'not concluded during an outage');
+    assert.equal(cond(view, 'Synced')?.reason, Reason.GTUnavailable);
+    await control.clearFaults(bed.root);
+
+    const state = control.readTown(bed.root);
+    assert.ok(state.beads[id]);
+    await removeConvoy(bed.root, id);
+    await r.reconcile(key);
+    view = await get(key);
+    assert.equal(view?.status?.phase, 'Failed');
+    assert.equal(cond(view, 'Ready')?.reason, Reason.ConvoyNotFound);
+  });
+});
+
+/** Deletes a convoy bead from the simulated town (what `bd delete` would do). */
+async function removeConvoy(root: string, id: string): Promise<void> {
+  await mutateState(root, (state) => {
+    delete state.beads[id];
+  });
+}

@@ -1,0 +1,222 @@
+// The Polecat controller against the embedded API server and the simulated town, through
+// real gt/bd processes: sling once and adopt after a crash, dirty polecats never nuked (each
+// kind of dirt, spec and deletion), forced nuke with the annotation, clean deletion.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Annotation, FINALIZER, Label, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
+import { POLECAT_KIND } from '../../../src/controllers/polecat/controller.ts';
+import { PolecatReconciler, type StatusSink } from '../../../src/controllers/polecat/reconcile.ts';
+import { realClock } from '../../../src/runtime/clock.ts';
+import { StatusWriter } from '../../../src/runtime/status.ts';
+import type { KubeObject } from '../../../src/runtime/k8s.ts';
+import * as control from '../../../sim/src/control.ts';
+import { droppingWriter, eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
+
+const NS = 'default';
+
+describe('Polecat controller (API server + simulated town)', () => {
+  let bed: Bed;
+  before(async () => {
+    bed = await startBed();
+    await served(bed.kube, POLECAT_KIND, NS);
+  });
+  after(async () => {
+    await bed.close();
+  });
+
+  /** A reconciler as one operator process would have it; `status` defaults to the real writer. */
+  function reconciler(status?: StatusSink<PolecatStatus>): { reconcile(key: string): Promise<unknown> } {
+    const cache = new Map<string, KubeObject>();
+    const r = new PolecatReconciler({
+      gt: bed.gt,
+      town: bed.observer,
+      kube: bed.kube,
+      kind: POLECAT_KIND,
+      get: (key) => cache.get(key),
+      status: status ?? new StatusWriter<PolecatStatus>({ client: bed.kube, kind: POLECAT_KIND }),
+      events: eventSink(bed.events),
+      clock: realClock,
+    });
+    return {
+      // Each reconcile sees a fresh town and the object as the API server has it now.
+      async reconcile(key: string) {
+        await bed.observer.syncNow('test');
+        const obj = await bed.fetch(POLECAT_KIND, key);
+        if (obj) cache.set(key, obj);
+        else cache.delete(key);
+        return r.reconcile(key);
+      },
+    };
+  }
+
+  async function create(name: string, spec: PolecatInput['spec'], meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): Promise<string> {
+    await bed.kube.create(POLECAT_KIND, { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Polecat', metadata: { name, namespace: NS, ...meta }, spec });
+    return `${NS}/${name}`;
+  }
+
+  const get = async (key: string): Promise<Polecat | undefined> => bed.fetch<Polecat>(POLECAT_KIND, key);
+  const cond = (p: Polecat | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
+  const slings = (bead: string) => bed.calls('sling', bead);
+  const nukes = () => bed.calls('polecat', 'nuke');
+  const holderOf = (bead: string) => Object.values(control.readTown(bed.root).polecats).find((p) => p.hookBead === bead);
+
+  test('slings once; a lost status write (crash) is adopted on restart, never slung twice', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'Sling me once' });
+    const key = await create('sling-once', { rig: 'gastown', desiredState: 'Working', beadID: bead });
+
+    const crashing = droppingWriter<PolecatStatus>(bed.kube, POLECAT_KIND, 1);
+    const first = reconciler(crashing);
+    await first.reconcile(key);
+    assert.equal(crashing.dropped(), 1);
+    assert.equal(slings(bead).length, 1);
+    assert.equal((await get(key))?.status?.gtName, undefined, 'the status write was lost');
+    assert.deepEqual((await get(key))?.metadata.finalizers, [FINALIZER]);
+
+    // The operator restarts: a new process, no memory of the sling.
+    const restarted = reconciler();
+    await restarted.reconcile(key);
+    await restarted.reconcile(key);
+    const view = await get(key);
+    const holder = holderOf(bead);
+    assert.ok(holder, 'gt has a polecat working on the bead');
+    assert.equal(view?.status?.gtName, holder.name, 'the REAL gt polecat name');
+    assert.equal(view?.status?.phase, 'Working');
+    assert.ok(bed.events.some((e) => e.object === key && e.reason === Reason.Adopted), 'adopted, with an Event');
+    assert.equal(slings(bead).length, 1, 'exactly one sling in the simulator call log');
+  });
+
+  test('a second reconcile before any fresh snapshot does not sling again (in-flight sling)', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'No double sling' });
+    const key = await create('no-double', { rig: 'gastown', desiredState: 'Working', beadID: bead });
+    const crashing = droppingWriter<PolecatStatus>(bed.kube, POLECAT_KIND, 1);
+    const cache = new Map<string, KubeObject>();
+    const r = new PolecatReconciler({ gt: bed.gt, town: bed.observer, kube: bed.kube, kind: POLECAT_KIND, get: (k) => cache.get(k), status: crashing, events: eventSink(bed.events), clock: realClock });
+    await bed.observer.syncNow('test');
+    cache.set(key, (await bed.fetch(POLECAT_KIND, key))!);
+    await r.reconcile(key);
+    cache.set(key, (await bed.fetch(POLECAT_KIND, key))!);
+    // Same process, same (now stale) snapshot: the status still has no name.
+    await r.reconcile(key);
+    assert.equal(slings(bead).length, 1);
+    await bed.observer.syncNow('fresh');
+    cache.set(key, (await bed.fetch(POLECAT_KIND, key))!);
+    await r.reconcile(key);
+    assert.equal((await get(key))?.status?.gtName, holderOf(bead)?.name);
+    assert.equal(slings(bead).length, 1);
+  });
+
+  test('Working -> Idle when the bead is closed outside (bd close)', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'Finish me' });
+    const key = await create('finish', { rig: 'gastown', desiredState: 'Working', beadID: bead });
+    const r = reconciler();
+    await r.reconcile(key);
+    assert.equal((await get(key))?.status?.phase, 'Working');
+    await control.closeBead(bed.root, bead);
+    await r.reconcile(key);
+    const view = await get(key);
+    assert.equal(view?.status?.phase, 'Idle');
+    assert.equal(cond(view, 'Ready')?.reason, Reason.BeadClosed);
+    assert.equal(slings(bead).length, 1);
+  });
+
+  const dirt: [string, control.DirtInput, string][] = [
+    ['uncommitted files', { uncommittedFiles: ['src/main.go'] }, Reason.UncommittedChanges],
+    ['unpushed commits', { unpushedCommits: 2 }, Reason.UnpushedCommits],
+    ['stashed changes', { stashCount: 1 }, Reason.StashedChanges],
+    ['a branch never submitted to the merge queue', { needsMqSubmit: true, cleanupStatus: 'clean' }, Reason.NeedsMergeRequestSubmit],
+    ['unpushed commits it reported itself', { unpushedCommits: 1, cleanupStatus: 'has_unpushed' }, Reason.UnpushedCommits],
+    ['an unknown self-reported cleanup status', { cleanupStatus: 'unknown' }, Reason.CleanupStatusUnknown],
+  ];
+  for (const [i, [what, input, reason]] of dirt.entries()) {
+    test(`a polecat with ${what} is never nuked: CleanupBlocked=${reason}, Warning Event`, async () => {
+      const bead = await control.addBead(bed.root, { rig: 'gastown', title: `dirty ${i}` });
+      const { polecat } = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
+      await control.makeDirty(bed.root, 'gastown', polecat, input);
+      const key = await create(`dirty-${i}`, { rig: 'gastown', desiredState: 'Terminated' }, { labels: { [Label.Polecat]: polecat } });
+      const nukesBefore = nukes().length;
+      const r = reconciler();
+      await r.reconcile(key);
+      const view = await get(key);
+      assert.deepEqual([cond(view, 'CleanupBlocked')?.status, cond(view, 'CleanupBlocked')?.reason], ['True', reason], cond(view, 'CleanupBlocked')?.message);
+      assert.notEqual(view?.status?.phase, 'Terminated');
+      assert.equal(nukes().length, nukesBefore, 'check-recovery said no: nuke never called');
+      assert.ok(control.readTown(bed.root).polecats[`gastown/${polecat}`] ?? holderOf(bead), 'the polecat is still in gt');
+      assert.ok(bed.events.some((e) => e.object === key && e.type === 'Warning' && e.reason === reason));
+
+      // Deletion is guarded the same way: the finalizer stays.
+      await bed.kube.delete(POLECAT_KIND, { namespace: NS, name: `dirty-${i}` });
+      await r.reconcile(key);
+      const deleting = await get(key);
+      assert.ok(deleting?.metadata.deletionTimestamp, 'still there, being deleted');
+      assert.deepEqual(deleting?.metadata.finalizers, [FINALIZER]);
+      assert.equal(nukes().length, nukesBefore);
+    });
+  }
+
+  test('gt itself refusing a nuke check-recovery allowed (work on hook) also blocks', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'clean but busy' });
+    const { polecat } = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
+    // Clean, and its branch went through the merge queue: check-recovery says SAFE_TO_NUKE,
+    // but the bead on its hook is still open, which gt's nuke refuses on its own.
+    await control.makeDirty(bed.root, 'gastown', polecat, { cleanupStatus: 'clean', openMr: true });
+    await control.makeDirty(bed.root, 'gastown', polecat, { openMr: false });
+    const key = await create('busy', { rig: 'gastown', desiredState: 'Terminated' }, { labels: { [Label.Polecat]: polecat } });
+    await reconciler().reconcile(key);
+    const view = await get(key);
+    assert.equal(cond(view, 'CleanupBlocked')?.reason, Reason.WorkOnHook);
+    assert.ok(holderOf(bead), 'still in gt');
+    assert.ok(nukes().every((c) => !c.args.includes('--force')));
+  });
+
+  test('force-terminate annotation: nuke --force, Terminated/ForceNuked, the Event says so', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'force me' });
+    const { polecat } = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
+    await control.makeDirty(bed.root, 'gastown', polecat, { unpushedCommits: 3 });
+    const key = await create('forced', { rig: 'gastown', desiredState: 'Terminated' }, {
+      labels: { [Label.Polecat]: polecat },
+      annotations: { [Annotation.ForceTerminate]: 'true' },
+    });
+    await reconciler().reconcile(key);
+    const view = await get(key);
+    assert.equal(view?.status?.phase, 'Terminated');
+    assert.equal(cond(view, 'Ready')?.reason, Reason.ForceNuked);
+    assert.equal(holderOf(bead), undefined, 'gone from gt');
+    assert.ok(nukes().some((c) => c.args.includes(`gastown/${polecat}`) && c.args.includes('--force')));
+    const event = bed.events.find((e) => e.object === key && e.reason === Reason.ForceNuked);
+    assert.equal(event?.type, 'Warning');
+    assert.match(event?.message ?? '', /--force/);
+  });
+
+  test('deleting a clean, idle polecat nukes it without --force and releases the finalizer', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'done work' });
+    const key = await create('clean', { rig: 'gastown', desiredState: 'Working', beadID: bead });
+    const r = reconciler();
+    await r.reconcile(key);
+    const name = (await get(key))?.status?.gtName;
+    assert.ok(name);
+    await control.finishWork(bed.root, 'gastown', name);
+    // Its branch went through the merge queue (gt: never SAFE_TO_NUKE otherwise).
+    await control.makeDirty(bed.root, 'gastown', name, { openMr: true });
+    await control.makeDirty(bed.root, 'gastown', name, { openMr: false });
+    await bed.kube.delete(POLECAT_KIND, { namespace: NS, name: 'clean' });
+    await r.reconcile(key);
+    assert.equal(await get(key), undefined, 'finalizer released, object gone');
+    assert.equal(control.readTown(bed.root).polecats[`gastown/${name}`], undefined);
+    assert.ok(nukes().some((c) => c.args.includes(`gastown/${name}`) && !c.args.includes('--force')));
+  });
+
+  test('a polecat nuked outside Kubernetes goes Terminated/NukedOutsideKubernetes', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'vanishing' });
+    const key = await create('vanish', { rig: 'gastown', desiredState: 'Working', beadID: bead });
+    const r = reconciler();
+    await r.reconcile(key);
+    const name = (await get(key))?.status?.gtName;
+    assert.ok(name);
+    await control.removePolecatOutside(bed.root, 'gastown', name);
+    await r.reconcile(key);
+    const view = await get(key);
+    assert.equal(view?.status?.phase, 'Terminated');
+    assert.equal(cond(view, 'Ready')?.reason, Reason.NukedOutsideKubernetes);
+    assert.equal(slings(bead).length, 1, 'not re-slung');
+  });
+});

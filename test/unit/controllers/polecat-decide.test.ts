@@ -1,0 +1,464 @@
+// Decision tables of the Polecat controller: every transition of issue 6 and every gt error
+// kind, as (Polecat, snapshot, probes, now) -> (actions, status, events, requeue).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Annotation, Label, Reason } from '../../../src/api/index.ts';
+import {
+  DEFAULT_POLECAT_CONFIG, decidePolecat, probesFor, type PolecatObservation,
+} from '../../../src/controllers/polecat/decide.ts';
+import { applyEscalation, applyNuke, applySling } from '../../../src/controllers/polecat/outcome.ts';
+import { needsGitState } from '../../../src/controllers/polecat/status.ts';
+import { escalationDelay, DEFAULT_ESCALATION } from '../../../src/controllers/polecat/stuck.ts';
+import type { GtErrorKind } from '../../../src/gt/errors.ts';
+import { NOW, bead, cond, failedTown, gtError, iso, item, polecat, recovery, rig, town } from './polecat-fixtures.ts';
+
+const decide = (obs: Partial<PolecatObservation> & Pick<PolecatObservation, 'polecat'>, now = NOW) =>
+  decidePolecat({ deleting: false, snapshot: town(), ...obs }, now, DEFAULT_POLECAT_CONFIG);
+
+const following = (extra: Parameters<typeof polecat>[0] = {}) =>
+  polecat({ ...extra, status: { phase: 'Working', gtName: 'nux', beadID: 'gt-abc12', ...extra.status } });
+
+describe('polecat decide: the town read', () => {
+  test('no snapshot yet: no action, status untouched, look again soon', () => {
+    const d = decide({ polecat: polecat(), snapshot: undefined });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.requeueAfterMs, DEFAULT_POLECAT_CONFIG.townWaitMs);
+    assert.equal(d.status.phase, undefined);
+  });
+
+  const kinds: [GtErrorKind, string, number | undefined][] = [
+    ['Transient', Reason.GTUnavailable, 5_000],
+    ['Unavailable', Reason.GTUnavailable, 30_000],
+    ['CLIError', Reason.GTError, 60_000],
+    ['NotFound', Reason.GTError, 60_000],
+    ['ParseError', Reason.GTOutputInvalid, 60_000],
+    ['InvalidArgument', Reason.GTError, undefined],
+  ];
+  for (const [kind, reason, requeue] of kinds) {
+    test(`failed town read (${kind}) -> Synced=False/${reason}, no action, requeue ${String(requeue)}`, () => {
+      const d = decide({ polecat: following(), snapshot: failedTown(gtError(kind)) });
+      assert.deepEqual(d.actions, []);
+      assert.deepEqual(cond(d.status, 'Synced'), { status: 'False', reason });
+      assert.equal(d.requeueAfterMs, requeue);
+      assert.equal(d.status.phase, 'Working', 'the last known phase is kept, never invented');
+    });
+  }
+});
+
+describe('polecat decide: dispatch (sling or adopt, never twice)', () => {
+  test('Working + bead, nobody holds it -> one sling to the gt rig, Pending', () => {
+    const d = decide({ polecat: polecat() });
+    assert.deepEqual(d.actions, [{ type: 'sling', bead: 'gt-abc12', rig: 'gastown' }]);
+    assert.equal(d.status.phase, 'Pending');
+    assert.deepEqual(cond(d.status, 'Synced'), { status: 'True', reason: Reason.Synced });
+  });
+
+  test('the bead is already hooked to a polecat of the rig (crash after sling) -> adopt, no sling', () => {
+    const d = decide({ polecat: polecat(), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] }) });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.status.gtName, 'nux');
+    assert.equal(d.status.beadID, 'gt-abc12');
+    assert.equal(d.status.phase, 'Working');
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'True', reason: Reason.Adopted });
+    assert.ok(d.events.some((e) => e.reason === Reason.Adopted));
+  });
+
+  test('a hook seen only in gt status agents is adopted too', () => {
+    const runtime = [{ name: 'gastown', polecats: ['slit'], polecatCount: 1, crews: [], crewCount: 0, hasWitness: true, hasRefinery: true, hooks: [], agents: [{ name: 'slit', address: 'gastown/polecats/slit', session: 's', role: 'polecat', running: true, hasWork: true, hookBead: 'gt-abc12', unreadMail: 0 }] }];
+    const d = decide({ polecat: polecat(), snapshot: town({ polecats: [item('slit', 'working')], runtime }) });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.status.gtName, 'slit');
+  });
+
+  test('a bead hooked in another rig is not adopted (gt would refuse; sling reports it)', () => {
+    const d = decide({ polecat: polecat(), snapshot: town({ polecats: [item('nux', 'working', { rig: 'beads', issue: 'gt-abc12' })] }) });
+    assert.equal(d.actions[0]?.type, 'sling');
+  });
+
+  test('our own sling returned after this snapshot was read -> wait for a fresher one, no second sling', () => {
+    const d = decide({ polecat: polecat(), snapshot: town({ observedAt: NOW - 2_000 }), slingInFlight: { beadID: 'gt-abc12', at: NOW - 1_000 } });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.requeueAfterMs, DEFAULT_POLECAT_CONFIG.townWaitMs);
+  });
+
+  test('a snapshot newer than our sling that shows no holder -> the sling may be retried', () => {
+    const d = decide({ polecat: polecat(), snapshot: town({ observedAt: NOW - 100 }), slingInFlight: { beadID: 'gt-abc12', at: NOW - 1_000 } });
+    assert.equal(d.actions[0]?.type, 'sling');
+  });
+
+  const refusals: [string, Parameters<typeof town>[0], string][] = [
+    ['closed bead', { beads: [bead('gt-abc12', 'closed')] }, Reason.BeadClosed],
+    ['bead unknown to bd', { missing: ['gt-abc12'] }, Reason.BeadNotFound],
+    ['rig not in the town', { rigs: [rig('beads')] }, Reason.RigNotInTown],
+    ['parked rig', { rigs: [rig('gastown', 'parked')] }, Reason.RigNotOperational],
+    ['docked rig', { rigs: [rig('gastown', 'docked')] }, Reason.RigNotOperational],
+  ];
+  for (const [name, parts, reason] of refusals) {
+    test(`${name} -> Pending/${reason}, no sling`, () => {
+      const d = decide({ polecat: polecat(), snapshot: town(parts) });
+      assert.deepEqual(d.actions, []);
+      assert.equal(d.status.phase, 'Pending');
+      assert.deepEqual(cond(d.status, 'Ready'), { status: 'False', reason });
+    });
+  }
+
+  test('no beadID -> Pending/WaitingForSling', () => {
+    const d = decide({ polecat: polecat({ spec: { beadID: undefined } }) });
+    assert.deepEqual(d.actions, []);
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'False', reason: Reason.WaitingForSling });
+  });
+
+  test('scheduled earlier (status persisted) -> no new sling; adopt when the polecat appears', () => {
+    const scheduled = polecat({ status: { phase: 'Pending', beadID: 'gt-abc12' } });
+    const waiting = decide({ polecat: scheduled });
+    assert.deepEqual(waiting.actions, []);
+    assert.equal(waiting.requeueAfterMs, DEFAULT_POLECAT_CONFIG.scheduledPollMs);
+    const landed = decide({ polecat: scheduled, snapshot: town({ polecats: [item('rictus', 'working', { issue: 'gt-abc12' })] }) });
+    assert.equal(landed.status.gtName, 'rictus');
+    assert.equal(landed.status.phase, 'Working');
+  });
+
+  test('discovered views follow the polecat named by their label and never sling', () => {
+    const discovered = polecat({ labels: { [Label.Discovered]: 'true', [Label.Polecat]: 'furiosa' } });
+    const d = decide({ polecat: discovered, snapshot: town({ polecats: [item('furiosa', 'working', { issue: 'gt-zzz99' })] }) });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.status.gtName, 'furiosa');
+    assert.equal(d.status.phase, 'Working');
+    const gone = decide({ polecat: discovered, snapshot: town() });
+    assert.deepEqual(gone.actions, []);
+    assert.equal(gone.status.phase, 'Terminated');
+  });
+});
+
+describe('polecat decide: following', () => {
+  test('working polecat -> Working, Ready, Stuck=False, gt fields recorded', () => {
+    const d = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-abc12', branch: 'polecat/nux', sessionName: 'gt-gastown-nux' })] }) });
+    assert.equal(d.status.phase, 'Working');
+    assert.equal(d.status.branch, 'polecat/nux');
+    assert.equal(d.status.session, 'gt-gastown-nux');
+    assert.deepEqual(d.status.gtState, { raw: 'working' });
+    assert.deepEqual(cond(d.status, 'Stuck'), { status: 'False', reason: Reason.Healthy });
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('Working -> Idle when the bead is closed (batched bead read), with an Event', () => {
+    const d = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })], beads: [bead('gt-abc12', 'closed')] }) });
+    assert.equal(d.status.phase, 'Idle');
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'True', reason: Reason.BeadClosed });
+    assert.ok(d.events.some((e) => e.reason === Reason.BeadClosed));
+  });
+
+  test('idle polecat after gt done -> Idle; the closed bead is not slung again', () => {
+    const d = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'idle', { sessionRunning: false })], beads: [bead('gt-abc12', 'closed')] }) });
+    assert.equal(d.status.phase, 'Idle');
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('polecat gone from gt without us -> Terminated/NukedOutsideKubernetes, Warning Event', () => {
+    const d = decide({ polecat: following() });
+    assert.equal(d.status.phase, 'Terminated');
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'False', reason: Reason.NukedOutsideKubernetes });
+    assert.equal(d.events[0]?.type, 'Warning');
+  });
+
+  test('polecat missing from a snapshot older than our sling is not declared gone', () => {
+    const d = decide({ polecat: following(), snapshot: town({ observedAt: NOW - 5_000 }), slingInFlight: { beadID: 'gt-abc12', at: NOW - 1_000 } });
+    assert.equal(d.status.phase, 'Working');
+    assert.equal(d.requeueAfterMs, DEFAULT_POLECAT_CONFIG.townWaitMs);
+  });
+});
+
+describe('polecat decide: stuck detection and escalation', () => {
+  const states: [string, Partial<ReturnType<typeof item>>, string, string][] = [
+    ['stuck', {}, 'True', Reason.GTStateStuck],
+    ['stalled', {}, 'True', Reason.GTStateStalled],
+    ['zombie', {}, 'True', Reason.GTStateZombie],
+    ['working', { zombie: true }, 'True', Reason.GTStateZombie],
+    ['review-needed', {}, 'Unknown', Reason.GTStateUnknown],
+  ];
+  for (const [state, extra, status, reason] of states) {
+    test(`gt state ${state}${extra.zombie ? ' (zombie flag)' : ''} -> Stuck=${status}/${reason}`, () => {
+      const d = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', state, { issue: 'gt-abc12', ...extra })] }) });
+      assert.deepEqual(cond(d.status, 'Stuck'), { status, reason });
+      if (status === 'True') {
+        assert.deepEqual(d.actions, [{ type: 'escalate', address: 'gastown/witness', subject: d.actions[0]?.type === 'escalate' ? d.actions[0].subject : '', body: d.actions[0]?.type === 'escalate' ? d.actions[0].body : '' }]);
+        assert.equal(d.status.escalation?.count, 1);
+        assert.equal(d.status.stuckSince, iso(NOW));
+        assert.ok(d.events.some((e) => e.type === 'Warning' && e.reason === reason));
+        assert.equal(d.requeueAfterMs, 5_000);
+      } else {
+        assert.deepEqual(d.actions, []);
+      }
+    });
+  }
+
+  test('working with no activity for longer than the threshold -> NoRecentActivity', () => {
+    const silent = following({ status: { lastActivity: iso(NOW - 16 * 60_000) } });
+    const d = decide({ polecat: silent, snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] }) });
+    assert.deepEqual(cond(d.status, 'Stuck'), { status: 'True', reason: Reason.NoRecentActivity });
+    assert.equal(d.actions[0]?.type, 'escalate');
+  });
+
+  test('activity from the polecat status probe is recorded and clears the suspicion', () => {
+    const silent = following({ status: { lastActivity: iso(NOW - 16 * 60_000) } });
+    const probe = { ok: true as const, value: { rig: 'gastown', name: 'nux', state: item('nux', 'working').state, clonePath: '/x', branch: 'b', sessionRunning: true, lastActivity: iso(NOW - 60_000) } };
+    const d = decide({ polecat: silent, snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] }), activity: probe });
+    assert.equal(d.status.lastActivity, iso(NOW - 60_000));
+    assert.deepEqual(cond(d.status, 'Stuck'), { status: 'False', reason: Reason.Healthy });
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('probesFor: the activity probe only when a working polecat may have been silent too long', () => {
+    const snap = town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] });
+    assert.equal(probesFor(following({ status: { lastActivity: iso(NOW - 60_000) } }), false, snap, NOW, DEFAULT_POLECAT_CONFIG).activity, false);
+    assert.equal(probesFor(following({ status: { lastActivity: iso(NOW - 20 * 60_000) } }), false, snap, NOW, DEFAULT_POLECAT_CONFIG).activity, true);
+    assert.equal(probesFor(following(), false, snap, NOW, DEFAULT_POLECAT_CONFIG).activity, true);
+    const idle = town({ polecats: [item('nux', 'idle')] });
+    assert.equal(probesFor(following(), false, idle, NOW, DEFAULT_POLECAT_CONFIG).activity, false);
+  });
+
+  test('backoff: 5 s doubling to 5 min, at most 10 mails', () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => escalationDelay(n, DEFAULT_ESCALATION)), [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+  });
+
+  test('a mail not due yet is not sent; restart keeps the schedule from status', () => {
+    const stuck = following({ status: { stuckSince: iso(NOW - 6_000), escalation: { count: 2, lastSentAt: iso(NOW - 1_000), nextAt: iso(NOW + 9_000) } } });
+    const d = decide({ polecat: stuck, snapshot: town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] }) });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.requeueAfterMs, 9_000);
+    assert.equal(d.status.escalation?.count, 2);
+  });
+
+  test('a due mail is sent with the next delay doubled', () => {
+    const stuck = following({ status: { stuckSince: iso(NOW - 20_000), escalation: { count: 2, lastSentAt: iso(NOW - 10_000), nextAt: iso(NOW) } } });
+    const d = decide({ polecat: stuck, snapshot: town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] }) });
+    assert.equal(d.actions[0]?.type, 'escalate');
+    assert.deepEqual(d.status.escalation, { count: 3, lastSentAt: iso(NOW), nextAt: iso(NOW + 20_000) });
+  });
+
+  test('after 10 mails: no more mail, looked at again later', () => {
+    const stuck = following({ status: { stuckSince: iso(NOW - 3_600_000), escalation: { count: 10, lastSentAt: iso(NOW - 400_000), nextAt: iso(NOW - 100_000) } } });
+    const d = decide({ polecat: stuck, snapshot: town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] }) });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.requeueAfterMs, DEFAULT_ESCALATION.recheckMs);
+  });
+
+  test('recovery resets Stuck, stuckSince and escalation, with a Normal Event', () => {
+    const stuckStatus = { stuckSince: iso(NOW - 60_000), escalation: { count: 3 }, conditions: [{ type: 'Stuck', status: 'True' as const, reason: 'GTStateStuck', message: '', lastTransitionTime: iso(NOW - 60_000) }] };
+    const d = decide({ polecat: following({ status: stuckStatus }), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] }) });
+    assert.equal(d.status.escalation, undefined);
+    assert.equal(d.status.stuckSince, undefined);
+    assert.deepEqual(cond(d.status, 'Stuck'), { status: 'False', reason: Reason.Healthy });
+    assert.ok(d.events.some((e) => e.type === 'Normal' && e.reason === Reason.Healthy));
+  });
+
+  test('the escalation address is configurable', () => {
+    const config = { ...DEFAULT_POLECAT_CONFIG, escalation: { ...DEFAULT_ESCALATION, address: 'mayor/' } };
+    const d = decidePolecat({ polecat: following(), deleting: false, snapshot: town({ polecats: [item('nux', 'stuck')] }) }, NOW, config);
+    assert.equal(d.actions[0]?.type === 'escalate' ? d.actions[0].address : '', 'mayor/');
+  });
+});
+
+describe('polecat decide: termination and deletion', () => {
+  const terminating = (extra: Parameters<typeof polecat>[0] = {}) =>
+    polecat({ ...extra, spec: { desiredState: 'Terminated', ...extra.spec }, status: { phase: 'Working', gtName: 'nux', beadID: 'gt-abc12' } });
+  const snap = town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] });
+
+  test('probesFor: check-recovery first, whenever termination is wanted (spec or deletion)', () => {
+    assert.equal(probesFor(terminating(), false, snap, NOW, DEFAULT_POLECAT_CONFIG).recovery, true);
+    assert.equal(probesFor(following(), true, snap, NOW, DEFAULT_POLECAT_CONFIG).recovery, true);
+    assert.equal(probesFor(following(), false, snap, NOW, DEFAULT_POLECAT_CONFIG).recovery, false);
+  });
+
+  test('SAFE_TO_NUKE -> nuke without --force', () => {
+    const d = decide({ polecat: terminating(), snapshot: snap, recovery: { ok: true, value: recovery('SAFE_TO_NUKE', 'clean') } });
+    assert.deepEqual(d.actions, [{ type: 'nuke', rig: 'gastown', name: 'nux', force: false }]);
+  });
+
+  const blocked: [string, string, string][] = [
+    ['NEEDS_RECOVERY', 'has_uncommitted', Reason.UncommittedChanges],
+    ['NEEDS_RECOVERY', 'has_unpushed', Reason.UnpushedCommits],
+    ['NEEDS_RECOVERY', 'has_stash', Reason.StashedChanges],
+    ['NEEDS_MQ_SUBMIT', 'clean', Reason.NeedsMergeRequestSubmit],
+    ['PENDING_MR', 'clean', Reason.PendingMergeRequest],
+    ['NEEDS_RECOVERY', 'unknown', Reason.CleanupStatusUnknown],
+    ['NEEDS_RECOVERY', '', Reason.CleanupStatusUnknown],
+    ['SOMETHING_NEW', 'clean', Reason.CleanupStatusUnknown],
+  ];
+  for (const [verdict, cleanup, reason] of blocked) {
+    for (const deleting of [false, true]) {
+      test(`${verdict}/${cleanup || '""'}${deleting ? ' (deletion)' : ''} -> no nuke, CleanupBlocked=${reason}, Warning, retry in 1 min`, () => {
+        const d = decide({ polecat: terminating(), deleting, snapshot: snap, recovery: { ok: true, value: recovery(verdict, cleanup) } });
+        assert.deepEqual(d.actions, []);
+        assert.deepEqual(cond(d.status, 'CleanupBlocked'), { status: 'True', reason });
+        assert.deepEqual(d.events.map((e) => [e.type, e.reason]), [['Warning', reason]]);
+        assert.equal(d.requeueAfterMs, 60_000);
+        assert.equal(d.released, false);
+        assert.notEqual(d.status.phase, 'Terminated');
+      });
+    }
+  }
+
+  const git = (over: Partial<{ uncommittedFiles: string[]; unpushedCommits: number; stashCount: number }>) => {
+    const g = { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, ...over };
+    return { ok: true as const, value: { clean: g.uncommittedFiles.length === 0 && g.unpushedCommits === 0 && g.stashCount === 0, ...g } };
+  };
+  const unreported: [string, ReturnType<typeof git>, string][] = [
+    ['uncommitted files', git({ uncommittedFiles: ['a.go'] }), Reason.UncommittedChanges],
+    ['unpushed commits', git({ unpushedCommits: 2 }), Reason.UnpushedCommits],
+    ['stashes', git({ stashCount: 1 }), Reason.StashedChanges],
+    ['a clean worktree', git({}), Reason.CleanupStatusUnknown],
+  ];
+  for (const [what, gitState, reason] of unreported) {
+    test(`gt says NEEDS_RECOVERY without a cleanup status; git-state shows ${what} -> ${reason}`, () => {
+      const d = decide({ polecat: terminating(), snapshot: snap, recovery: { ok: true, value: recovery('NEEDS_RECOVERY', '') }, gitState });
+      assert.deepEqual(d.actions, []);
+      assert.deepEqual(cond(d.status, 'CleanupBlocked'), { status: 'True', reason });
+    });
+  }
+
+  test('needsGitState: only when the verdict is not safe and gt gave no reason', () => {
+    assert.equal(needsGitState(recovery('NEEDS_RECOVERY', '')), true);
+    assert.equal(needsGitState(recovery('NEEDS_RECOVERY', 'unknown')), true);
+    assert.equal(needsGitState(recovery('NEEDS_RECOVERY', 'has_stash')), false);
+    assert.equal(needsGitState(recovery('SAFE_TO_NUKE', 'clean')), false);
+    assert.equal(needsGitState(recovery('NEEDS_MQ_SUBMIT', 'clean')), false);
+  });
+
+  test('force-terminate annotation "true" -> nuke --force even with unsaved work', () => {
+    const forced = terminating({ annotations: { [Annotation.ForceTerminate]: 'true' } });
+    const d = decide({ polecat: forced, snapshot: snap, recovery: { ok: true, value: recovery('NEEDS_RECOVERY', 'has_unpushed') } });
+    assert.deepEqual(d.actions, [{ type: 'nuke', rig: 'gastown', name: 'nux', force: true }]);
+  });
+
+  test('any other annotation value does not force', () => {
+    const notForced = terminating({ annotations: { [Annotation.ForceTerminate]: 'yes' } });
+    const d = decide({ polecat: notForced, snapshot: snap, recovery: { ok: true, value: recovery('NEEDS_RECOVERY', 'has_unpushed') } });
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('check-recovery NotFound -> already gone: Terminated, finalizer released', () => {
+    const d = decide({ polecat: terminating(), deleting: true, snapshot: snap, recovery: { ok: false, error: gtError('NotFound') } });
+    assert.equal(d.status.phase, 'Terminated');
+    assert.equal(d.released, true);
+  });
+
+  for (const kind of ['Transient', 'Unavailable', 'CLIError', 'ParseError'] as const) {
+    test(`check-recovery ${kind} -> no nuke, Synced=False, finalizer kept`, () => {
+      const d = decide({ polecat: terminating(), deleting: true, snapshot: snap, recovery: { ok: false, error: gtError(kind) } });
+      assert.deepEqual(d.actions, []);
+      assert.equal(cond(d.status, 'Synced')?.status, 'False');
+      assert.equal(d.released, false);
+      assert.ok(d.requeueAfterMs !== undefined);
+    });
+  }
+
+  test('never slung -> nothing to nuke: Terminated and released', () => {
+    const d = decide({ polecat: polecat({ spec: { desiredState: 'Terminated' } }), deleting: true });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.released, true);
+  });
+
+  test('deleting a Terminated view releases at once, without gt calls', () => {
+    const done = polecat({ status: { phase: 'Terminated', gtName: 'nux' } });
+    assert.equal(probesFor(done, true, snap, NOW, DEFAULT_POLECAT_CONFIG).recovery, false);
+    assert.equal(decide({ polecat: done, deleting: true }).released, true);
+  });
+});
+
+describe('polecat outcomes', () => {
+  const base = decide({ polecat: polecat() });
+  const sling = { type: 'sling' as const, bead: 'gt-abc12', rig: 'gastown' };
+
+  test('spawned -> the REAL gt name recorded, Working/Slung, Event', () => {
+    const d = applySling(base, sling, { ok: true, value: { outcome: 'spawned', bead: 'gt-abc12', rig: 'gastown', polecatName: 'nux', convoyCreated: false } }, NOW, DEFAULT_POLECAT_CONFIG);
+    assert.equal(d.status.gtName, 'nux');
+    assert.equal(d.status.phase, 'Working');
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'True', reason: Reason.Slung });
+    assert.equal(d.events.at(-1)?.reason, Reason.Slung);
+  });
+
+  test('exit-0 "already ... no-op" -> adopted', () => {
+    const d = applySling(base, sling, { ok: true, value: { outcome: 'already', bead: 'gt-abc12', rig: 'gastown', polecatName: 'slit', beadStatus: 'hooked' } }, NOW, DEFAULT_POLECAT_CONFIG);
+    assert.equal(d.status.gtName, 'slit');
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'True', reason: Reason.Adopted });
+  });
+
+  test('scheduler mode -> Pending/SlingScheduled, bead remembered, no name yet', () => {
+    const d = applySling(base, sling, { ok: true, value: { outcome: 'scheduled', bead: 'gt-abc12', rig: 'gastown' } }, NOW, DEFAULT_POLECAT_CONFIG);
+    assert.equal(d.status.phase, 'Pending');
+    assert.equal(d.status.beadID, 'gt-abc12');
+    assert.equal(d.status.gtName, undefined);
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'False', reason: Reason.SlingScheduled });
+  });
+
+  const refusals: [string, string][] = [
+    ['Error: bead gt-abc12 is closed (work already completed)', Reason.BeadClosed],
+    ["Error: checking bead status: bead 'gt-abc12' not found", Reason.BeadNotFound],
+    ['Error: cannot sling to parked rig "gastown"', Reason.RigNotOperational],
+    ['Error: bead gt-abc12 is already hooked to beads/polecats/nux', Reason.SlingRefused],
+  ];
+  for (const [stderr, reason] of refusals) {
+    test(`sling refused "${stderr}" -> ${reason}, Warning`, () => {
+      const d = applySling(base, sling, { ok: false, error: gtError('CLIError', stderr, { stderr }) }, NOW, DEFAULT_POLECAT_CONFIG);
+      assert.deepEqual(cond(d.status, 'Ready'), { status: 'False', reason });
+      assert.equal(d.events.at(-1)?.type, 'Warning');
+      assert.equal(d.status.gtName, undefined);
+    });
+  }
+
+  test('sling Transient -> GTUnavailable, short retry', () => {
+    const d = applySling(base, sling, { ok: false, error: gtError('Transient') }, NOW, DEFAULT_POLECAT_CONFIG);
+    assert.deepEqual(cond(d.status, 'Synced'), { status: 'False', reason: Reason.GTUnavailable });
+    assert.equal(d.requeueAfterMs, 5_000);
+  });
+
+  const nuking = decide({ polecat: polecat({ spec: { desiredState: 'Terminated' }, status: { phase: 'Working', gtName: 'nux' } }), snapshot: town({ polecats: [item('nux', 'working')] }), recovery: { ok: true, value: recovery('SAFE_TO_NUKE', 'clean') } });
+
+  test('nuke done -> Terminated/Nuked, released', () => {
+    const d = applyNuke(nuking, { type: 'nuke', rig: 'gastown', name: 'nux', force: false }, { ok: true, value: { target: 'gastown/nux', nuked: true } }, NOW, DEFAULT_POLECAT_CONFIG);
+    assert.equal(d.status.phase, 'Terminated');
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'False', reason: Reason.Nuked });
+    assert.equal(d.released, true);
+  });
+
+  test('forced nuke -> ForceNuked and the Warning Event says --force and why', () => {
+    const d = applyNuke(nuking, { type: 'nuke', rig: 'gastown', name: 'nux', force: true }, { ok: true, value: { target: 'gastown/nux', nuked: true } }, NOW, DEFAULT_POLECAT_CONFIG);
+    const e = d.events.at(-1)!;
+    assert.equal(e.type, 'Warning');
+    assert.equal(e.reason, Reason.ForceNuked);
+    assert.match(e.message, /--force/);
+    assert.match(e.message, /force-terminate/);
+  });
+
+  const refused: [string, string][] = [
+    ['has unpushed commits', Reason.UnpushedCommits],
+    ['has uncommitted changes', Reason.UncommittedChanges],
+    ['has stashed changes', Reason.StashedChanges],
+    ['has open MR (gt-mr123)', Reason.PendingMergeRequest],
+    ['has work on hook (gt-abc12)', Reason.WorkOnHook],
+    ['cleanup status unknown', Reason.CleanupStatusUnknown],
+  ];
+  for (const [text, reason] of refused) {
+    test(`nuke refused by gt ("${text}") -> CleanupBlocked=${reason}, not released`, () => {
+      const error = gtError('CLIError', 'blocked: 1 polecat(s) have active work', { blocked: [{ target: 'gastown/nux', reasons: [text] }] });
+      const d = applyNuke(nuking, { type: 'nuke', rig: 'gastown', name: 'nux', force: false }, { ok: false, error }, NOW, DEFAULT_POLECAT_CONFIG);
+      assert.deepEqual(cond(d.status, 'CleanupBlocked'), { status: 'True', reason });
+      assert.equal(d.released, false);
+      assert.equal(d.requeueAfterMs, 60_000);
+    });
+  }
+
+  test('nuke Unavailable -> not released, GTUnavailable', () => {
+    const d = applyNuke(nuking, { type: 'nuke', rig: 'gastown', name: 'nux', force: false }, { ok: false, error: gtError('Unavailable') }, NOW, DEFAULT_POLECAT_CONFIG);
+    assert.equal(d.released, false);
+    assert.deepEqual(cond(d.status, 'Synced'), { status: 'False', reason: Reason.GTUnavailable });
+  });
+
+  test('a failed escalation mail keeps the count (at most once per step) and says so in an Event', () => {
+    const stuck = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'stuck')] }) });
+    const d = applyEscalation(stuck, 'gastown/witness', { ok: false, error: gtError('CLIError') });
+    assert.equal(d.status.escalation?.count, 1);
+    assert.equal(d.events.at(-1)?.type, 'Warning');
+  });
+});
