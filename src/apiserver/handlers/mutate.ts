@@ -5,11 +5,12 @@
 //   kept from the stored object, status or everything-but-status taken from the body depending
 //   on the endpoint, generation bumped only when the spec (everything outside metadata and a
 //   separate status) changed, no-op updates not written, and an object being deleted is removed
-//   in the same request that clears its last finalizer.
+//   in the same request that clears its last finalizer;
+// - both: the type's server-side defaults (`onWrite`: Service cluster IPs, Deployment replicas...).
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, STALE_OBJECT } from '../errors.ts';
 import { clone, deepEqual, dict, finalizersOf, generateName, isDeleting, isDict, metaString, metadataOf, newUid, nowTimestamp, type Dict } from '../meta.ts';
 import { CRD_STORAGE_KEY, NAMESPACE_STORAGE_KEY } from '../registry/builtins.ts';
-import type { ResourceType } from '../registry/types.ts';
+import type { ResourceType, WriteContext } from '../registry/types.ts';
 import { apiVersionOf, groupResource as groupResourceOf } from '../registry/types.ts';
 import type { Write } from '../store.ts';
 import type { KubeObject } from '../types.ts';
@@ -67,6 +68,13 @@ function checkCreatable(core: Core, type: ResourceType, namespace: string, name:
   }
 }
 
+/** The type's server-side defaults (`onWrite`) applied to a private copy of `obj`. */
+function withDefaults(core: Core, type: ResourceType, obj: KubeObject, old: KubeObject | undefined): KubeObject {
+  if (type.onWrite === undefined) return obj;
+  const ctx: WriteContext = { old, peers: () => [...core.store.snapshot(type.storageKey, undefined).values()].map((o) => core.present(type, o)) };
+  return type.onWrite(clone(obj), ctx);
+}
+
 export function createObject(core: Core, type: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions): WriteResult {
   const obj = checkTypeMeta(type, body);
   const meta = obj.metadata as Dict;
@@ -87,7 +95,7 @@ export function createObject(core: Core, type: ResourceType, namespace: string |
   else delete meta.generation;
   if (type.statusSubresource) delete obj.status;
   type.onCreate?.(obj);
-  const admitted = admit(core, type, obj, undefined, opts);
+  const admitted = admit(core, type, withDefaults(core, type, obj, undefined), undefined, opts);
   checkCreatable(core, type, ns, name);
   if (core.store.get(type.storageKey, ns, name) !== undefined) throw alreadyExists(groupResourceOf(type), name);
   if (opts.dryRun) return { object: admitted, created: true };
@@ -157,9 +165,10 @@ export function checkIdentity(type: ResourceType, body: KubeObject, namespace: s
  * Commits `next` over `old` (both in the requested version's form): generation, no-op
  * detection, and removal once a deleting object has no finalizers left.
  */
-export function commitUpdate(core: Core, type: ResourceType, old: KubeObject, next: KubeObject, opts: WriteOptions): KubeObject {
+export function commitUpdate(core: Core, type: ResourceType, old: KubeObject, candidateObject: KubeObject, opts: WriteOptions): KubeObject {
+  delete (candidateObject.metadata as Dict).resourceVersion;
+  const next = withDefaults(core, type, candidateObject, old);
   const meta = next.metadata as Dict;
-  delete meta.resourceVersion;
   if (type.tracksGeneration) {
     const gen = typeof metadataOf(old).generation === 'number' ? (metadataOf(old).generation as number) : 1;
     meta.generation = deepEqual(specPart(type, next), specPart(type, old)) ? gen : gen + 1;

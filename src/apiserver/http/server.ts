@@ -211,6 +211,9 @@ class RequestHandler {
   private async resource(req: IncomingMessage, res: ServerResponse, r: ResourceRoute, query: URLSearchParams): Promise<void> {
     const type = this.lookup(r);
     const verb = verbOf(req.method ?? '', r, query);
+    if (r.subresource === undefined && !(type.verbs as readonly string[]).includes(verb)) {
+      throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
     if (type.namespaced && r.namespace === undefined && verb !== 'list' && verb !== 'watch') throw NOT_FOUND();
     const mode = negotiateOutput(req.headers.accept);
     switch (verb) {

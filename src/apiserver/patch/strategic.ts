@@ -9,7 +9,10 @@
 //   `ports` by `containerPort`, `volumeMounts` by `mountPath`, `volumeDevices` by `devicePath`,
 //   `hostAliases` by `ip`, `topologySpreadConstraints` by `topologyKey`, status `conditions` by
 //   `type`, `podIPs`/`hostIPs` by `ip`; `metadata.ownerReferences` by `uid`; primitive
-//   `metadata.finalizers` merge as an ordered set union.
+//   `metadata.finalizers` merge as an ordered set union. Deployment `spec.template` is a pod
+//   template (its `spec` merges as a Pod's; `spec.strategy` is retainKeys), Service
+//   `spec.ports` merge by `port`, ServiceAccount `secrets` by `name`; RBAC kinds have no list
+//   strategies (rules, subjects are replaced), as in k8s.io/api.
 // - directives: `$patch: replace` (map or list element), `$patch: delete` (map, or list element
 //   with its merge key), `$patch: merge`, `$retainKeys`, `$setElementOrder/<list>`,
 //   `$deleteFromPrimitiveList/<list>`; no directive is ever stored.
@@ -61,21 +64,23 @@ const OBJECT_META: FieldMeta = {
   },
 };
 
+const POD_SPEC: FieldMeta = {
+  fields: {
+    containers: byName(CONTAINER),
+    initContainers: byName(CONTAINER),
+    ephemeralContainers: byName(CONTAINER),
+    volumes: { ...byName(), retainKeys: true },
+    imagePullSecrets: byName(),
+    schedulingGates: byName(),
+    resourceClaims: { ...byName(), retainKeys: true },
+    hostAliases: { merge: true, mergeKey: 'ip' },
+    topologySpreadConstraints: { merge: true, mergeKey: 'topologyKey' },
+  },
+};
+
 const POD: Schema = {
   metadata: OBJECT_META,
-  spec: {
-    fields: {
-      containers: byName(CONTAINER),
-      initContainers: byName(CONTAINER),
-      ephemeralContainers: byName(CONTAINER),
-      volumes: { ...byName(), retainKeys: true },
-      imagePullSecrets: byName(),
-      schedulingGates: byName(),
-      resourceClaims: { ...byName(), retainKeys: true },
-      hostAliases: { merge: true, mergeKey: 'ip' },
-      topologySpreadConstraints: { merge: true, mergeKey: 'topologyKey' },
-    },
-  },
+  spec: POD_SPEC,
   status: {
     fields: {
       conditions: CONDITIONS,
@@ -85,8 +90,31 @@ const POD: Schema = {
   },
 };
 
+const POD_TEMPLATE: FieldMeta = { fields: { metadata: OBJECT_META, spec: POD_SPEC } };
+
+/** apps/v1 Deployment: the pod template as a Pod; `strategy` honours `$retainKeys`. */
+const DEPLOYMENT: Schema = {
+  metadata: OBJECT_META,
+  spec: { fields: { template: POD_TEMPLATE, strategy: { retainKeys: true } } },
+  status: { fields: { conditions: CONDITIONS } },
+};
+
+/** core/v1 Service: `spec.ports` by `port` (the tag; the list-map key is port+protocol). */
+const SERVICE: Schema = {
+  metadata: OBJECT_META,
+  spec: { fields: { ports: { merge: true, mergeKey: 'port' } } },
+  status: { fields: { conditions: CONDITIONS } },
+};
+
 const SCHEMAS: Record<string, Schema> = {
   Pod: POD,
+  Deployment: DEPLOYMENT,
+  Service: SERVICE,
+  ServiceAccount: { metadata: OBJECT_META, secrets: byName() },
+  Role: { metadata: OBJECT_META },
+  ClusterRole: { metadata: OBJECT_META },
+  RoleBinding: { metadata: OBJECT_META },
+  ClusterRoleBinding: { metadata: OBJECT_META },
   Namespace: { metadata: OBJECT_META, status: { fields: { conditions: CONDITIONS } } },
   ConfigMap: { metadata: OBJECT_META },
   Secret: { metadata: OBJECT_META },

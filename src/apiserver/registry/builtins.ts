@@ -1,9 +1,13 @@
 // The built-in resources the operator needs, with the per-type rules Kubernetes applies
 // (which verbs, unconditional update, generation, scope, short names, field selectors).
 // Their `kubectl get` columns come from the table module's built-in printers.
-// Objects are stored without schema (no kubelet, no controllers): pods are plain records.
-import type { KubeObject } from '../types.ts';
+// Objects are stored without schema (no kubelet, no controllers): pods and deployments are
+// plain records (a Deployment's status stays as its writers set it), Services get addresses but
+// route nothing, and RBAC objects are stored, not enforced (the server's only auth is its token).
+// Server-side defaults of Deployments, Services and bindings live in defaults.ts.
+import type { KubeObject, Verb } from '../types.ts';
 import { ALL_VERBS } from '../types.ts';
+import { checkRoleRef, defaultDeployment, defaultService } from './defaults.ts';
 import type { ResourceType } from './types.ts';
 
 type BuiltinSpec = Pick<ResourceType, 'group' | 'version' | 'resource' | 'singular' | 'kind' | 'namespaced'> &
@@ -64,6 +68,23 @@ const EVENTS_V1_FIELDS = [
 ];
 
 export const CRD_GROUP = 'apiextensions.k8s.io';
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/** Services cannot be deleted as a collection in Kubernetes (each releases its addresses). */
+const SERVICE_VERBS: readonly Verb[] = ALL_VERBS.filter((v) => v !== 'deletecollection');
+
+function rbacTypes(): ResourceType[] {
+  const rbac = (resource: string, kind: string, namespaced: boolean, binding: boolean): ResourceType => builtin({
+    group: RBAC_GROUP, version: 'v1', resource, singular: resource.slice(0, -1), kind, namespaced,
+    ...(binding ? { onWrite: checkRoleRef(kind) } : {}),
+  });
+  return [
+    rbac('clusterrolebindings', 'ClusterRoleBinding', false, true),
+    rbac('clusterroles', 'ClusterRole', false, false),
+    rbac('rolebindings', 'RoleBinding', true, true),
+    rbac('roles', 'Role', true, false),
+  ];
+}
 export const CRD_STORAGE_KEY = `${CRD_GROUP}/customresourcedefinitions`;
 export const NAMESPACE_STORAGE_KEY = '/namespaces';
 
@@ -81,6 +102,17 @@ export function builtinTypes(): ResourceType[] {
       },
     }),
     builtin({ group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),
+    builtin({
+      group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], returnDeletedObject: true,
+    }),
+    builtin({
+      group: '', version: 'v1', resource: 'services', singular: 'service', kind: 'Service', namespaced: true,
+      shortNames: ['svc'], categories: ['all'], verbs: SERVICE_VERBS, statusSubresource: true, returnDeletedObject: true, nameIsLabel: true,
+      onCreate: (obj) => {
+        obj.status = { loadBalancer: {} };
+      },
+      onWrite: defaultService,
+    }),
     builtin({
       group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, fieldLabels: ['type'],
       onCreate: (obj) => {
@@ -100,11 +132,20 @@ export function builtinTypes(): ResourceType[] {
       shortNames: ['ev'], createOnUpdate: true, fieldLabels: CORE_EVENT_FIELDS,
     }),
     builtin({
+      group: 'apps', version: 'v1', resource: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true,
+      shortNames: ['deploy'], categories: ['all'], statusSubresource: true, tracksGeneration: true,
+      onCreate: (obj) => {
+        obj.status = {};
+      },
+      onWrite: defaultDeployment,
+    }),
+    builtin({
       group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
       shortNames: ['ev'], createOnUpdate: true, storageKey: '/events', storageApiVersion: 'v1', fieldLabels: EVENTS_V1_FIELDS,
       toStorage: (obj) => renameFields(obj, EVENTS_V1_TO_CORE, 'v1'),
       fromStorage: (obj) => renameFields(obj, CORE_TO_EVENTS_V1, 'events.k8s.io/v1'),
     }),
+    ...rbacTypes(),
     builtin({
       group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
     }),

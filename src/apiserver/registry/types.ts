@@ -48,6 +48,19 @@ export interface ResourceType {
   fromStorage?: (obj: KubeObject) => KubeObject;
   /** Server-side defaults at create (namespaces: phase Active, and so on). */
   onCreate?: (obj: KubeObject) => void;
+  /**
+   * Server-side defaults and immutable-field checks on every create and update (after
+   * `onCreate`, before generation and admission): gets a private deep copy, returns the object
+   * to write; may throw ApiError 422.
+   */
+  onWrite?: (obj: KubeObject, ctx: WriteContext) => KubeObject;
+}
+
+export interface WriteContext {
+  /** The stored object on update (in this version's form); undefined on create. */
+  old: KubeObject | undefined;
+  /** Every stored object of this resource, all namespaces (for allocations such as cluster IPs). */
+  peers: () => KubeObject[];
 }
 
 export function apiVersionOf(t: Pick<ResourceType, 'group' | 'version'>): string {

@@ -13,7 +13,11 @@
 //   1.32 gets unless it sorts: it sends no includeObject then; `--show-labels` reads the labels
 //   from this metadata) → a PartialObjectMetadata; `Object` → the whole object; `None` → omitted.
 //   All columns are always returned; kubectl hides priority > 0 unless `-o wide`.
-// - built-in kinds (`buildTableForBuiltin`) get cheap versions of the kubernetes printers.
+// - built-in kinds (`buildTableForBuiltin`) get cheap versions of the kubernetes printers
+//   (pkg/printers/internalversion): Deployment Ready/Up-to-date/Available/Age (+ Containers,
+//   Images, Selector with -o wide), Service Type/Cluster-IP/External-IP/Port(s)/Age (+ Selector),
+//   ServiceAccount Secrets/Age, bindings Role/Age (+ Users, Groups, ServiceAccounts), and the
+//   default table convertor's `Created At` for Roles, ClusterRoles and CRDs.
 // JSONPath subset: `.a.b`, `['a.b']`, `[0]`, `[-1]`, `[*]`, filters `[?(@.k=="v")]`,
 // `[?(@.k!="v")]`, `[?(@.k)]`; anything else makes the column empty. Deviation: a `null` value
 // in a string column is `null` (the real jsonpath prints `<nil>`).
@@ -323,7 +327,108 @@ function eventLastSeen(o: Record<string, unknown>, now: Date): string {
   return ageOf(ts, now);
 }
 
+const numberOr0 = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const records = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? v.filter(isRecord) : []);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** `labels.FormatLabels`: sorted `k=v` pairs joined by commas, `<none>` when empty. */
+function formatLabels(m: unknown): string {
+  const pairs = isRecord(m) ? Object.entries(m).filter(([, v]) => typeof v === 'string').map(([k, v]) => `${k}=${String(v)}`).sort() : [];
+  return pairs.length === 0 ? '<none>' : pairs.join(',');
+}
+
+/** A label selector as `metav1.LabelSelectorAsSelector(...).String()` prints its matchLabels/matchExpressions. */
+function formatSelector(sel: unknown): string {
+  const parts = isRecord(sel) && isRecord(sel.matchLabels) ? Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${String(v)}`) : [];
+  for (const e of records(get(sel, 'matchExpressions'))) {
+    const key = String(e.key);
+    const values = strings(e.values).sort().join(',');
+    if (e.operator === 'In') parts.push(`${key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${key}`);
+  }
+  return parts.length === 0 ? '<none>' : parts.sort().join(',');
+}
+
+const templateContainers = (o: Record<string, unknown>): Array<Record<string, unknown>> => records(get(o, 'spec', 'template', 'spec', 'containers'));
+
+function deploymentReady(o: Record<string, unknown>): string {
+  const desired = get(o, 'spec', 'replicas');
+  return `${numberOr0(get(o, 'status', 'readyReplicas'))}/${typeof desired === 'number' ? desired : 1}`;
+}
+
+/** `getServiceExternalIP` of the kubernetes printers. */
+function serviceExternalIP(o: Record<string, unknown>): string {
+  const external = strings(get(o, 'spec', 'externalIPs'));
+  switch (get(o, 'spec', 'type')) {
+    case 'ExternalName': return orNone(get(o, 'spec', 'externalName'));
+    case 'LoadBalancer': {
+      const ingress = records(get(o, 'status', 'loadBalancer', 'ingress')).map((i) => (typeof i.ip === 'string' ? i.ip : typeof i.hostname === 'string' ? i.hostname : '')).filter((x) => x !== '');
+      const all = [...ingress, ...external];
+      return all.length === 0 ? '<pending>' : all.join(',');
+    }
+    default: return external.length === 0 ? '<none>' : external.join(',');
+  }
+}
+
+/** `makePortString`: `port[:nodePort]/protocol`, comma separated. */
+function servicePorts(o: Record<string, unknown>): string {
+  const ports = records(get(o, 'spec', 'ports')).map((p) => {
+    const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
+    const node = typeof p.nodePort === 'number' && p.nodePort !== 0 ? `:${p.nodePort}` : '';
+    return `${String(p.port)}${node}/${protocol}`;
+  });
+  return ports.length === 0 ? '<none>' : ports.join(',');
+}
+
+/** Subjects of one kind in a binding (`rbac.SubjectsStrings`: service accounts as namespace/name). */
+function bindingSubjects(kind: string): BuiltinColumn['cell'] {
+  return (o) => records(get(o, 'subjects'))
+    .filter((s) => s.kind === kind)
+    .map((s) => (typeof s.namespace === 'string' && s.namespace !== '' && kind === 'ServiceAccount' ? `${s.namespace}/${String(s.name)}` : String(s.name)))
+    .join(', ');
+}
+
+const createdAtColumn = col('Created At', 'date', (o) => {
+  const ts = get(o, 'metadata', 'creationTimestamp');
+  return typeof ts === 'string' && RFC3339.test(ts) ? new Date(ts).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
+});
+
+const BINDING_COLUMNS: BuiltinColumn[] = [
+  col('Role', 'string', (o) => {
+    const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+    return `${text(get(o, 'roleRef', 'kind'))}/${text(get(o, 'roleRef', 'name'))}`;
+  }),
+  ageColumn,
+  col('Users', 'string', bindingSubjects('User'), 1),
+  col('Groups', 'string', bindingSubjects('Group'), 1),
+  col('ServiceAccounts', 'string', bindingSubjects('ServiceAccount'), 1),
+];
+
 const BUILTIN_COLUMNS: Record<string, BuiltinColumn[]> = {
+  Deployment: [
+    col('Ready', 'string', deploymentReady),
+    col('Up-to-date', 'string', (o) => numberOr0(get(o, 'status', 'updatedReplicas'))),
+    col('Available', 'string', (o) => numberOr0(get(o, 'status', 'availableReplicas'))),
+    ageColumn,
+    col('Containers', 'string', (o) => templateContainers(o).map((c) => String(c.name)).join(','), 1),
+    col('Images', 'string', (o) => templateContainers(o).map((c) => String(c.image)).join(','), 1),
+    col('Selector', 'string', (o) => formatSelector(get(o, 'spec', 'selector')), 1),
+  ],
+  Service: [
+    col('Type', 'string', (o) => get(o, 'spec', 'type') ?? 'ClusterIP'),
+    col('Cluster-IP', 'string', (o) => orNone(get(o, 'spec', 'clusterIP'))),
+    col('External-IP', 'string', serviceExternalIP),
+    col('Port(s)', 'string', servicePorts),
+    ageColumn,
+    col('Selector', 'string', (o) => formatLabels(get(o, 'spec', 'selector')), 1),
+  ],
+  ServiceAccount: [col('Secrets', 'string', (o) => records(get(o, 'secrets')).length), ageColumn],
+  Role: [createdAtColumn],
+  ClusterRole: [createdAtColumn],
+  RoleBinding: BINDING_COLUMNS,
+  ClusterRoleBinding: BINDING_COLUMNS,
   Namespace: [col('Status', 'string', (o) => get(o, 'status', 'phase') ?? ''), ageColumn],
   ConfigMap: [col('Data', 'integer', (o) => countKeys(o.data, o.binaryData)), ageColumn],
   Secret: [col('Type', 'string', (o) => get(o, 'type') ?? ''), col('Data', 'integer', (o) => countKeys(o.data)), ageColumn],
@@ -336,12 +441,7 @@ const BUILTIN_COLUMNS: Record<string, BuiltinColumn[]> = {
     col('IP', 'string', (o) => orNone(get(o, 'status', 'podIP')), 1),
     col('Node', 'string', (o) => orNone(get(o, 'spec', 'nodeName')), 1),
   ],
-  CustomResourceDefinition: [
-    col('Created At', 'date', (o) => {
-      const ts = get(o, 'metadata', 'creationTimestamp');
-      return typeof ts === 'string' && RFC3339.test(ts) ? new Date(ts).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
-    }),
-  ],
+  CustomResourceDefinition: [createdAtColumn],
 };
 
 const EVENT_COLUMNS: BuiltinColumn[] = [

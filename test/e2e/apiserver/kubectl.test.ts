@@ -161,6 +161,77 @@ describe('kubectl against the embedded API server', () => {
     assert.match(unknown.stderr, /unknown field "spec.extra"/);
   });
 
+  test('Deployments, Services, ServiceAccounts and RBAC: apply, re-apply, edit, patch, set image, get, delete', async () => {
+    const labels = { app: 'web' };
+    const container = (env: Array<{ name: string; value: string }>): Record<string, unknown> => ({
+      name: 'app', image: 'registry.example.com/web:1.0', env, ports: [{ name: 'http', containerPort: 8080 }],
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    });
+    const manifests = (env: Array<{ name: string; value: string }>): unknown => ({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'web', labels } },
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', labels }, spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
+        {
+          apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels },
+          spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { serviceAccountName: 'web', containers: [container(env)], volumes: [{ name: 'tmp', emptyDir: {} }] } } },
+        },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'web', labels }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'web', labels },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'web' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: 'default' }],
+        },
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'web-reader', labels }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['list'] }] },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'web-reader', labels },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'web-reader' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: 'default' }],
+        },
+      ],
+    });
+    const path = file('web.yaml', manifests([{ name: 'A', value: '1' }, { name: 'B', value: '2' }]));
+    const created = await ok('apply', '-f', path);
+    for (const what of ['serviceaccount/web', 'service/web', 'deployment.apps/web', 'role.rbac.authorization.k8s.io/web', 'rolebinding.rbac.authorization.k8s.io/web', 'clusterrole.rbac.authorization.k8s.io/web-reader', 'clusterrolebinding.rbac.authorization.k8s.io/web-reader']) {
+      assert.match(created, new RegExp(`^${what.replaceAll('.', '\\.')} created$`, 'm'));
+    }
+    const again = await ok('apply', '-f', path);
+    assert.equal(again.trim().split('\n').filter((l) => !l.endsWith(' unchanged')).length, 0, again);
+
+    // Dropping an env var from the manifest removes exactly that one (merge by name); one spec change, one generation.
+    file('web.yaml', manifests([{ name: 'A', value: '1' }]));
+    assert.match(await ok('apply', '-f', path), /^deployment\.apps\/web configured$/m);
+    assert.equal((await ok('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].env[*].name} {.metadata.generation}')).trim(), 'A 2');
+    // kubectl's own strategic merge patches: set image, patch a container by name.
+    await ok('set', 'image', 'deployment/web', 'app=registry.example.com/web:2.0');
+    await ok('patch', 'deploy', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"C","value":"3"}]}]}}}}');
+    assert.equal(
+      (await ok('get', 'deploy', 'web', '-o', 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[*].name} {.metadata.generation}')).trim(),
+      'registry.example.com/web:2.0 A C 4',
+    );
+    await ok('patch', 'svc', 'web', '-p', '{"spec":{"ports":[{"port":443,"name":"https","targetPort":8443}]}}');
+
+    assert.match(await ok('get', 'deploy', 'web'), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+0\/1\s+0\s+0\s+\d+s\n$/);
+    assert.match(await ok('get', 'deploy', 'web', '-o', 'wide'), /^web\s+0\/1\s+0\s+0\s+\d+s\s+app\s+registry\.example\.com\/web:2\.0\s+app=web$/m);
+    assert.match(await ok('get', 'svc', 'web'), /^web\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP,443\/TCP\s+\d+s$/m);
+    assert.match(await ok('get', 'sa', 'web'), /^web\s+0\s+\d+s$/m);
+    assert.match(await ok('get', 'rolebinding', 'web', '-o', 'wide'), /^web\s+Role\/web\s+\d+s\s+default\/web$/m);
+    assert.match(await ok('get', 'clusterrolebinding', 'web-reader'), /^web-reader\s+ClusterRole\/web-reader\s+\d+s$/m);
+    const all = await ok('get', 'all', '-o', 'name');
+    assert.match(all, /^service\/web$/m);
+    assert.match(all, /^deployment\.apps\/web$/m);
+
+    // Services refuse changes of their address; bindings of their role.
+    const ipChange = await kubectl('patch', 'svc', 'web', '--type=merge', '-p', '{"spec":{"clusterIP":"10.96.0.99","clusterIPs":["10.96.0.99"]}}');
+    assert.notEqual(ipChange.code, 0);
+    assert.match(ipChange.stderr, /may not change once set/);
+    const refChange = await kubectl('patch', 'rolebinding', 'web', '--type=merge', '-p', '{"roleRef":{"name":"other"}}');
+    assert.notEqual(refChange.code, 0);
+    assert.match(refChange.stderr, /cannot change roleRef/);
+
+    assert.match(await ok('delete', '-f', path), /deployment\.apps "web" deleted/);
+    assert.equal((await ok('get', 'deploy,svc,sa,role,rolebinding', '-l', 'app=web', '-o', 'name')).trim(), '');
+  });
+
   test('deleting the CRD removes its objects and its resources', async () => {
     await ok('delete', 'crd', 'widgets.example.com');
     await eventually('resources gone from discovery', async () => ((await ok('api-resources', '--api-group=example.com')).includes('widgets') ? undefined : true), 20_000);

@@ -135,3 +135,19 @@ export function assertMinimalRbac(objects: readonly K8sObject[], source: string)
     }
   }
 }
+
+/**
+ * Fails unless `actual` holds everything `expected` has (maps key by key, lists item by item,
+ * same length): a live object contains its manifest, plus whatever the server defaulted.
+ */
+export function assertContains(actual: unknown, expected: unknown, path = ''): void {
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual) && actual.length === expected.length, `${path}: expected a list of ${expected.length}, got ${JSON.stringify(actual)}`);
+    expected.forEach((e: unknown, i) => assertContains((actual as unknown[])[i], e, `${path}[${i}]`));
+  } else if (typeof expected === 'object' && expected !== null) {
+    assert.ok(typeof actual === 'object' && actual !== null && !Array.isArray(actual), `${path}: expected an object, got ${JSON.stringify(actual)}`);
+    for (const [k, v] of Object.entries(expected)) assertContains((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  } else {
+    assert.equal(actual, expected, path);
+  }
+}

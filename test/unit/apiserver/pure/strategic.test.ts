@@ -120,3 +120,77 @@ describe('applyStrategicMergePatch', () => {
     });
   }
 });
+
+describe('applyStrategicMergePatch: Deployment, Service, ServiceAccount, RBAC (k8s.io/api tags)', () => {
+  const DEPLOY = { group: 'apps', version: 'v1', kind: 'Deployment' };
+  const deploy = () => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd' },
+    spec: {
+      replicas: 1,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      template: {
+        metadata: { labels: { app: 'd' }, finalizers: ['a/b'] },
+        spec: {
+          containers: [{
+            name: 'app',
+            env: [{ name: 'A', value: '1' }],
+            ports: [{ containerPort: 80, protocol: 'TCP' }],
+            volumeMounts: [{ name: 'v', mountPath: '/v' }],
+          }],
+          volumes: [{ name: 'v', emptyDir: {} }],
+          tolerations: [{ key: 'k1' }],
+        },
+      },
+    },
+  });
+
+  test('the pod template merges as a Pod: containers, env, ports, mounts, volumes by their keys; other lists are replaced', () => {
+    const out = applyStrategicMergePatch(deploy(), {
+      spec: {
+        template: {
+          metadata: { finalizers: ['c/d'] },
+          spec: {
+            containers: [{ name: 'app', env: [{ name: 'B', value: '2' }], ports: [{ containerPort: 81 }], volumeMounts: [{ name: 'w', mountPath: '/w' }] }],
+            volumes: [{ name: 'w', hostPath: { path: '/w' } }],
+            tolerations: [{ key: 'k2' }],
+          },
+        },
+      },
+    }, DEPLOY);
+    const tpl = (out.spec as { template: { metadata: { finalizers: string[] }; spec: Record<string, unknown> } }).template;
+    assert.deepEqual(tpl.metadata.finalizers, ['a/b', 'c/d']);
+    const c = (tpl.spec.containers as Array<Record<string, unknown>>)[0]!;
+    assert.deepEqual(c.env, [{ name: 'A', value: '1' }, { name: 'B', value: '2' }]);
+    assert.deepEqual(c.ports, [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 81 }]);
+    assert.deepEqual(c.volumeMounts, [{ name: 'v', mountPath: '/v' }, { name: 'w', mountPath: '/w' }]);
+    assert.deepEqual(tpl.spec.volumes, [{ name: 'v', emptyDir: {} }, { name: 'w', hostPath: { path: '/w' } }]);
+    assert.deepEqual(tpl.spec.tolerations, [{ key: 'k2' }]);
+  });
+
+  test('what kubectl apply sends: $setElementOrder and $retainKeys on the strategy', () => {
+    const out = applyStrategicMergePatch(deploy(), {
+      spec: {
+        strategy: { $retainKeys: ['type'], type: 'Recreate', rollingUpdate: null },
+        template: { spec: { '$setElementOrder/containers': [{ name: 'side' }, { name: 'app' }], containers: [{ name: 'side', image: 's' }] } },
+      },
+    }, DEPLOY);
+    const spec = out.spec as { strategy: unknown; template: { spec: { containers: Array<{ name: string }> } } };
+    assert.deepEqual(spec.strategy, { type: 'Recreate' });
+    assert.deepEqual(spec.template.spec.containers.map((c) => c.name), ['side', 'app']);
+    assert.doesNotMatch(JSON.stringify(out), /\$/);
+  });
+
+  test('Service ports merge by port (deleting one by its key); ServiceAccount secrets by name; RBAC lists are replaced', () => {
+    const svc = { spec: { ports: [{ port: 80, name: 'http', nodePort: 30080 }, { port: 443, name: 'https' }] } };
+    const out = applyStrategicMergePatch(svc, { spec: { ports: [{ port: 80, name: 'web' }, { port: 443, $patch: 'delete' }, { port: 8080 }] } }, { group: '', version: 'v1', kind: 'Service' });
+    assert.deepEqual((out.spec as { ports: unknown }).ports, [{ port: 80, name: 'web', nodePort: 30080 }, { port: 8080 }]);
+    const sa = applyStrategicMergePatch({ secrets: [{ name: 'a' }] }, { secrets: [{ name: 'b' }] }, { group: '', version: 'v1', kind: 'ServiceAccount' });
+    assert.deepEqual(sa.secrets, [{ name: 'a' }, { name: 'b' }]);
+    for (const kind of ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']) {
+      const rb = applyStrategicMergePatch({ subjects: [{ name: 'a' }], rules: [{ verbs: ['get'] }] }, { subjects: [{ name: 'b' }], rules: [{ verbs: ['list'] }] }, { group: 'rbac.authorization.k8s.io', version: 'v1', kind });
+      assert.deepEqual([rb.subjects, rb.rules], [[{ name: 'b' }], [{ verbs: ['list'] }]], kind);
+    }
+  });
+});

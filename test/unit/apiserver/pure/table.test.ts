@@ -112,6 +112,43 @@ describe('buildTableForBuiltin', () => {
     assert.deepEqual(names('CustomResourceDefinition'), ['Name', 'Created At']);
     assert.deepEqual(names('Event'), ['Last Seen', 'Type', 'Reason', 'Object', 'Message', 'Name']);
     assert.deepEqual(names('Whatever'), ['Name', 'Age']);
+    assert.deepEqual(names('Deployment'), ['Name', 'Ready', 'Up-to-date', 'Available', 'Age', 'Containers', 'Images', 'Selector']);
+    assert.deepEqual(names('Service'), ['Name', 'Type', 'Cluster-IP', 'External-IP', 'Port(s)', 'Age', 'Selector']);
+    assert.deepEqual(names('ServiceAccount'), ['Name', 'Secrets', 'Age']);
+    assert.deepEqual(names('Role'), ['Name', 'Created At']);
+    assert.deepEqual(names('ClusterRole'), ['Name', 'Created At']);
+    assert.deepEqual(names('RoleBinding'), ['Name', 'Role', 'Age', 'Users', 'Groups', 'ServiceAccounts']);
+    assert.deepEqual(names('ClusterRoleBinding'), ['Name', 'Role', 'Age', 'Users', 'Groups', 'ServiceAccounts']);
+    const wide = buildTableForBuiltin('Deployment', [], { now }).columnDefinitions.filter((c) => c.priority > 0).map((c) => c.name);
+    assert.deepEqual(wide, ['Containers', 'Images', 'Selector']);
+  });
+  test('cells of the workload, service and RBAC kinds', () => {
+    const cells = (kind: string, o: Record<string, unknown>): unknown[] | undefined => buildTableForBuiltin(kind, [o], { now }).rows[0]?.cells;
+    const deploy = {
+      metadata: { name: 'd', creationTimestamp: ago(90) },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { b: '2', a: '1' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }, { key: 'x', operator: 'DoesNotExist' }] },
+        template: { spec: { containers: [{ name: 'app', image: 'app:1' }, { name: 'side', image: 'side:2' }] } },
+      },
+      status: { readyReplicas: 2, updatedReplicas: 3, availableReplicas: 2 },
+    };
+    assert.deepEqual(cells('Deployment', deploy), ['d', '2/3', 3, 2, '90s', 'app,side', 'app:1,side:2', '!x,a=1,b=2,tier in (api,web)']);
+    assert.deepEqual(cells('Deployment', { metadata: { name: 'e' }, spec: { replicas: 1 } })?.slice(1, 4), ['0/1', 0, 0]);
+    const svc = (spec: Record<string, unknown>, status: Record<string, unknown> = {}): unknown[] | undefined => cells('Service', { metadata: { name: 's', creationTimestamp: ago(10) }, spec, status });
+    assert.deepEqual(svc({ type: 'ClusterIP', clusterIP: '10.96.0.10', ports: [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }], selector: { app: 's' } }), ['s', 'ClusterIP', '10.96.0.10', '<none>', '80/TCP,53/UDP', '10s', 'app=s']);
+    assert.deepEqual(svc({ type: 'NodePort', clusterIP: '10.96.0.11', externalIPs: ['1.2.3.4'], ports: [{ port: 80, nodePort: 30080, protocol: 'TCP' }] })?.slice(1, 5), ['NodePort', '10.96.0.11', '1.2.3.4', '80:30080/TCP']);
+    assert.deepEqual(svc({ type: 'LoadBalancer', clusterIP: '10.96.0.12', ports: [] })?.slice(3, 5), ['<pending>', '<none>']);
+    assert.deepEqual(svc({ type: 'LoadBalancer', ports: [] }, { loadBalancer: { ingress: [{ ip: '5.6.7.8' }, { hostname: 'lb.example' }] } })?.slice(2, 4), ['<none>', '5.6.7.8,lb.example']);
+    assert.deepEqual(svc({ type: 'ExternalName', externalName: 'db.example' })?.slice(1, 4), ['ExternalName', '<none>', 'db.example']);
+    assert.deepEqual(cells('ServiceAccount', { metadata: { name: 'sa', creationTimestamp: ago(3) }, secrets: [{ name: 'tok' }] }), ['sa', 1, '3s']);
+    const binding = {
+      metadata: { name: 'b', creationTimestamp: ago(7) },
+      roleRef: { kind: 'ClusterRole', name: 'view' },
+      subjects: [{ kind: 'User', name: 'alice' }, { kind: 'User', name: 'bob' }, { kind: 'Group', name: 'devs' }, { kind: 'ServiceAccount', name: 'bot', namespace: 'ops' }],
+    };
+    assert.deepEqual(cells('ClusterRoleBinding', binding), ['b', 'ClusterRole/view', '7s', 'alice, bob', 'devs', 'ops/bot']);
+    assert.deepEqual(cells('Role', { metadata: { name: 'r', creationTimestamp: '2026-11-01T10:00:00Z' } }), ['r', '2026-11-01T10:00:00Z']);
   });
   test('cells', () => {
     const cm = { metadata: { name: 'c', creationTimestamp: ago(60) }, data: { a: '1', b: '2' }, binaryData: { c: 'AA==' } };
