@@ -2,11 +2,19 @@
 // file only declares flags (with their environment fallbacks and defaults, shown in --help)
 // and maps failures to exit codes with a one-line reason on stderr.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runInspect } from './commands/inspect-command.ts';
+import { durationOrOff, positiveDuration } from './commands/duration.ts';
+import type { RunFlags } from './commands/run.ts';
+import { LOG_FORMATS, LOG_LEVELS } from './observability/logger.ts';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number (0 picks a free one)');
   return n;
 }
 
@@ -15,6 +23,52 @@ export function buildCli(): Command {
     .description('Kubernetes operator for Gas Town: Rig, Polecat and Convoy views of a gt town')
     .showHelpAfterError()
     .configureHelp({ sortOptions: false });
+
+  program
+    .command('run')
+    .description('run the operator: views of the town as Rig, Polecat and Convoy resources, kept in sync with gt')
+    .addHelpText('after', RUN_HELP)
+    // The town
+    .addOption(new Option('--town-root <dir>', 'Gas Town root directory (default: ~/gt; simulated: <data-dir>/sim-town)').env('GT_TOWN_ROOT'))
+    .addOption(new Option('--gt-path <path>', 'gt binary; when unset and gt is not on PATH, the bundled simulator is used').env('GT_PATH'))
+    .addOption(new Option('--bd-path <path>', 'bd binary (default: bd on PATH)').env('BD_PATH'))
+    .option('--simulate', 'run against the bundled town simulator even if gt is installed', false)
+    .option('--no-simulator', 'fail instead of falling back to the simulator when no gt is found')
+    .addOption(new Option('--sim-activity <duration>', 'scripted activity in a simulated town, one step per interval ("off" for none)').argParser(durationOrOff).default(20_000, '20s'))
+    // The API server
+    .addOption(new Option('--kubeconfig <path>', 'kubeconfig of the cluster (default: KUBECONFIG, in-cluster, ~/.kube/config; none: the embedded API server)'))
+    .option('--embedded', 'use the embedded API server even when a kubeconfig is found', false)
+    .addOption(new Option('--data-dir <dir>', 'data of the embedded API server and the simulated town (default: ~/.gastown-operator)').env('GASTOWN_OPERATOR_DATA_DIR'))
+    .addOption(new Option('--apiserver-host <host>', 'interface the embedded API server listens on').default('127.0.0.1'))
+    .addOption(new Option('--apiserver-port <port>', 'port of the embedded API server (0 picks a free one)').argParser(port).default(0))
+    .addOption(new Option('--install-crds <when>', 'install or update the CRDs at start').choices(['auto', 'true', 'false']).default('auto', 'auto: only on the embedded API server'))
+    // Views and controllers
+    .addOption(new Option('--namespace <ns>', 'namespace of Polecat views for polecats started outside Kubernetes').env('GASTOWN_NAMESPACE').default('default'))
+    .addOption(new Option('--watch-namespace <ns>', 'only watch Polecats and Convoys in this namespace (default: all)'))
+    .addOption(new Option('--sync-interval <duration>', 'full town read when nothing signals a change (at most 30s)').argParser(positiveDuration).default(10_000, '10s'))
+    .addOption(new Option('--gt-timeout <duration>', 'timeout of one gt/bd call (the process group is killed)').argParser(positiveDuration).default(30_000, '30s'))
+    .addOption(new Option('--gt-concurrency <n>', 'gt/bd calls in flight at once, for all controllers together').argParser(positiveInt).default(4))
+    .addOption(new Option('--stuck-threshold <duration>', 'a working polecat silent this long is Stuck').argParser(positiveDuration).default(900_000, '15m'))
+    .addOption(new Option('--escalation-address <addr>', 'mail address for stuck polecats ({rig} = the rig)').default('{rig}/witness'))
+    .addOption(new Option('--workers <n>', 'concurrent reconciles per controller').argParser(positiveInt).default(2))
+    // Observability
+    .addOption(new Option('--metrics-addr <addr>', 'Prometheus /metrics listen address ("0" disables; in a pod use :8080)').default('127.0.0.1:8080'))
+    .addOption(new Option('--health-addr <addr>', '/healthz and /readyz listen address ("0" disables; in a pod use :8081)').default('127.0.0.1:8081'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-format <format>', 'json, pretty, or auto (pretty on a terminal)').choices(LOG_FORMATS).default('auto'))
+    // Leader election and shutdown
+    .option('--leader-elect', 'elect a leader on a Lease so several replicas can run (only the leader reconciles)', false)
+    .addOption(new Option('--leader-election-namespace <ns>', 'namespace of the Lease (default: POD_NAMESPACE, else --namespace)'))
+    .addOption(new Option('--leader-election-id <name>', 'name of the Lease').default('gastown-operator'))
+    .addOption(new Option('--lease-duration <duration>', 'how long a lease holds without renewal').argParser(positiveDuration).default(15_000, '15s'))
+    .addOption(new Option('--renew-deadline <duration>', 'the leader gives up if it cannot renew for this long').argParser(positiveDuration).default(10_000, '10s'))
+    .addOption(new Option('--retry-period <duration>', 'how often candidates try to acquire or renew').argParser(positiveDuration).default(2_000, '2s'))
+    .addOption(new Option('--shutdown-timeout <duration>', 'how long in-flight reconciles may finish after SIGTERM').argParser(positiveDuration).default(30_000, '30s'))
+    .action(async (opts: RunFlags) => {
+      // Commands are imported when chosen, so `--help` and `inspect` stay fast.
+      const { runOperatorCommand } = await import('./commands/run.ts');
+      process.exitCode = await runOperatorCommand(opts);
+    });
 
   program
     .command('inspect')
@@ -26,11 +80,20 @@ export function buildCli(): Command {
     .addOption(new Option('--timeout <ms>', 'per-call timeout for gt/bd').argParser(positiveInt).default(30_000))
     .option('--json', 'print {"rigs":[...],"polecats":[...],"convoys":[...]} instead of tables', false)
     .action(async (opts: InspectFlags) => {
+      const { runInspect } = await import('./commands/inspect-command.ts');
       process.exitCode = await runInspect(opts);
     });
 
   return program;
 }
+
+const RUN_HELP = `
+With no kubeconfig the operator starts its embedded Kubernetes-compatible API server (data in
+--data-dir) and prints the kubectl line to use; with no gt installed it runs against the
+bundled town simulator and says so. Examples:
+  gastown-operator run                                   # embedded API server, real or simulated town
+  gastown-operator run --town-root ~/gt --gt-path /usr/local/bin/gt
+  gastown-operator run --kubeconfig ~/.kube/config --leader-elect --metrics-addr :8080`;
 
 export interface InspectFlags {
   townRoot?: string;

@@ -208,5 +208,9 @@ export const Reason = {
   NotificationPending: 'NotificationPending',
   NotificationNotRequested: 'NotificationNotRequested',
   NotificationFailed: 'NotificationFailed',
+
+  // Polecat cleanup, appended: gt said SAFE_TO_NUKE but could not check the merge queue
+  // (`mq_status: unknown`, e.g. the beads database is down), so the verdict is not trusted.
+  MergeQueueUnknown: 'MergeQueueUnknown',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -9,3 +9,4 @@ export * from './polecat.ts';
 export * from './convoy.ts';
 export * from './structural.ts';
 export * from './crd.ts';
+export * from './kinds.ts';

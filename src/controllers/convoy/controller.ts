@@ -1,31 +1,21 @@
 // The Convoy controller's wiring: a factory that turns injected dependencies into the
-// runtime's ControllerDefinition. The composition root passes the shared GtClient, the
+// runtime's ControllerDefinition, and the mapping from town-sync changes to Convoy keys for
+// the composition root. The composition root passes the shared GtClient, the
 // TownView of town sync, the informer cache reader, the status writer, the event recorder,
 // the clock and the configuration. Convoys hold nothing in gt that deleting the view should
 // remove (the gt convoy is the town's record), so there is no finalizer.
-import { API_GROUP, API_VERSION, Kind, Resource } from '../../api/index.ts';
-import type { ControllerDefinition, ReconcileReport } from '../../runtime/controller.ts';
-import type { ResourceKind } from '../../runtime/k8s.ts';
-import type { FailureReporter } from '../../runtime/status.ts';
+import { CONVOY_KIND, decodeConvoy } from '../../api/index.ts';
+import type { ControllerDefinition } from '../../runtime/controller.ts';
+import type { KubeObject } from '../../runtime/k8s.ts';
+import { controllerDefinition, type ControllerOptions } from '../shared/controller.ts';
+import type { TownChange } from '../town-sync/diff.ts';
+import { isSettled } from './decide.ts';
 import { ConvoyReconciler, type ConvoyReconcilerDeps } from './reconcile.ts';
-
-/** The Convoy kind as the runtime addresses it. */
-export const CONVOY_KIND: ResourceKind = {
-  group: API_GROUP,
-  version: API_VERSION,
-  plural: Resource.Convoy.plural,
-  kind: Kind.Convoy,
-  namespaced: true,
-};
 
 export const CONVOY_CONTROLLER_NAME = 'convoy';
 
-export interface ConvoyControllerOptions {
-  /** Concurrent reconciles of different Convoys; default 2. */
-  readonly workers?: number;
-  readonly failureReporter?: FailureReporter;
-  readonly onReconcile?: (report: ReconcileReport) => void;
-}
+/** Default 2 workers. */
+export type ConvoyControllerOptions = ControllerOptions;
 
 export interface ConvoyController {
   readonly definition: ControllerDefinition;
@@ -34,13 +24,32 @@ export interface ConvoyController {
 
 export function createConvoyController(deps: ConvoyReconcilerDeps, options: ConvoyControllerOptions = {}): ConvoyController {
   const reconciler = new ConvoyReconciler(deps);
-  const definition: ControllerDefinition = {
-    name: CONVOY_CONTROLLER_NAME,
-    for: CONVOY_KIND,
-    workers: options.workers ?? 2,
-    reconcile: (key, ctx) => reconciler.reconcile(key, ctx),
-    ...(options.failureReporter ? { failureReporter: options.failureReporter } : {}),
-    ...(options.onReconcile ? { onReconcile: options.onReconcile } : {}),
-  };
+  const definition = controllerDefinition(CONVOY_CONTROLLER_NAME, CONVOY_KIND, (key, ctx) => reconciler.reconcile(key, ctx), options);
   return { definition, reconciler };
+}
+
+/**
+ * The Convoy keys (`namespace/name`) a town change affects: every Convoy when the town's
+ * readability changed; else a Convoy whose gt convoy (status.beadsConvoyID) changed in the
+ * open-convoy list or the bead read, or one of whose tracked beads (spec.trackedBeads) changed.
+ * Completed and Failed Convoys (for their current generation) are never enqueued: polling
+ * stops after completion, and a spec change enqueues them through the informer. Undecodable
+ * Convoys are left to their own reconcile (which reports them).
+ */
+export function convoyKeysForChange(change: TownChange, convoys: readonly KubeObject[]): string[] {
+  const changedConvoys = new Set(change.convoys);
+  const beads = new Set(change.beads);
+  const keys: string[] = [];
+  for (const obj of convoys) {
+    const decoded = decodeConvoy(obj);
+    if (!decoded.ok || isSettled(decoded.value)) continue;
+    const c = decoded.value;
+    const id = c.status?.beadsConvoyID;
+    const affected =
+      change.all ||
+      (id !== undefined && (changedConvoys.has(id) || beads.has(id))) ||
+      c.spec.trackedBeads.some((b) => beads.has(b));
+    if (affected) keys.push(`${c.metadata.namespace ?? ''}/${c.metadata.name}`);
+  }
+  return keys;
 }

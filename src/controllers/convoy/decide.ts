@@ -21,11 +21,12 @@ import { ConditionType, ConvoyPhase, Reason, type Convoy, type ConvoyStatus } fr
 import type { GtError } from '../../gt/errors.ts';
 import type { Convoy as GtConvoy, ConvoyListItem, TrackedBead } from '../../gt/types.ts';
 import { formatTime } from '../../runtime/conditions.ts';
+import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
+import type { Probe } from '../shared/probe.ts';
+import type { ViewEvent } from '../shared/sinks.ts';
+import { baseStatus, conditionOf, withCondition, withSynced, withSyncFailure } from '../shared/status.ts';
 import type { TownData, TownSnapshot } from '../town-sync/snapshot.ts';
-import {
-  DEFAULT_RETRY_DELAYS, beadProgress, conditionOf, convoyTitle, gtFailure, withCondition, withPhase, withSynced, withSyncFailure,
-  type RetryDelays,
-} from './status.ts';
+import { beadProgress, convoyTitle, withPhase } from './status.ts';
 
 export interface ConvoyConfig {
   readonly retry: RetryDelays;
@@ -36,8 +37,6 @@ export interface ConvoyConfig {
 }
 
 export const DEFAULT_CONVOY_CONFIG: ConvoyConfig = { retry: DEFAULT_RETRY_DELAYS, townWaitMs: 1_000, progressPollMs: 30_000 };
-
-export type Probe<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GtError };
 
 export interface ConvoyObservation {
   readonly convoy: Convoy;
@@ -55,11 +54,7 @@ export type ConvoyAction =
   | { readonly type: 'add'; readonly id: string; readonly beads: readonly string[] }
   | { readonly type: 'notify'; readonly address: string; readonly subject: string; readonly body: string };
 
-export interface ConvoyEvent {
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: Reason;
-  readonly message: string;
-}
+export type ConvoyEvent = ViewEvent;
 
 export interface ConvoyDecision {
   readonly status: ConvoyStatus;
@@ -96,18 +91,13 @@ export function probesFor(convoy: Convoy, snapshot: TownSnapshot | undefined): C
 
 // ---- The decision ----
 
-function baseStatus(convoy: Convoy): ConvoyStatus {
-  const { lastFailure: _owned, ...status } = convoy.status ?? {};
-  return { ...status, observedGeneration: convoy.metadata.generation ?? 0 };
-}
-
 function decision(status: ConvoyStatus, rest: Partial<Omit<ConvoyDecision, 'status'>> = {}): ConvoyDecision {
   return { status, actions: [], events: [], ...rest };
 }
 
 export function decideConvoy(obs: ConvoyObservation, now: number, config: ConvoyConfig = DEFAULT_CONVOY_CONFIG): ConvoyDecision {
   const { convoy, snapshot } = obs;
-  const status = baseStatus(convoy);
+  const status = baseStatus(convoy.status, convoy.metadata.generation);
   if (isSettled(convoy)) return notification(obs, decision(status), now, config);
   if (snapshot === undefined) return decision(status, { requeueAfterMs: config.townWaitMs });
   if (!snapshot.ok) {

@@ -7,8 +7,11 @@ import { ConditionType, ConvoyPhase, Reason, type ConvoyStatus } from '../../api
 import type { GtError } from '../../gt/errors.ts';
 import type { ConvoyAddResult, ConvoyCreateResult, MailSendResult } from '../../gt/types.ts';
 import { formatTime } from '../../runtime/conditions.ts';
-import type { ConvoyAction, ConvoyConfig, ConvoyDecision, ConvoyEvent, Probe } from './decide.ts';
-import { gtFailure, withCondition, withPhase, withSyncFailure } from './status.ts';
+import { gtFailure } from '../shared/gt-failure.ts';
+import type { Probe } from '../shared/probe.ts';
+import { withCondition, withSyncFailure } from '../shared/status.ts';
+import type { ConvoyAction, ConvoyConfig, ConvoyDecision, ConvoyEvent } from './decide.ts';
+import { withPhase } from './status.ts';
 
 type Create = Extract<ConvoyAction, { type: 'create' }>;
 type Add = Extract<ConvoyAction, { type: 'add' }>;

@@ -12,28 +12,19 @@
 // fails the precondition or finds the intent, and the mail is never sent twice.
 import { decodeConvoy, type Convoy, type ConvoyStatus } from '../../api/index.ts';
 import type { GtClient } from '../../gt/client.ts';
-import { isGtError } from '../../gt/errors.ts';
 import type { ConvoyListItem } from '../../gt/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { TerminalError, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
-import type { KubeObject } from '../../runtime/k8s.ts';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
 import type { WithStatus } from '../../runtime/status.ts';
+import { decodeOrThrow } from '../shared/controller.ts';
+import { probe } from '../shared/probe.ts';
+import type { EventSink, StatusSink } from '../shared/sinks.ts';
 import type { TownSnapshot, TownView } from '../town-sync/snapshot.ts';
-import { DEFAULT_CONVOY_CONFIG, decideConvoy, isSettled, probesFor, type ConvoyConfig, type ConvoyDecision, type Probe } from './decide.ts';
+import { DEFAULT_CONVOY_CONFIG, decideConvoy, isSettled, probesFor, type ConvoyConfig, type ConvoyDecision } from './decide.ts';
 import { applyAdd, applyCreate, applyNotify } from './outcome.ts';
 import { findByMarker } from './status.ts';
-
-/** Writes a status if it differs (runtime StatusWriter satisfies it). */
-export interface StatusSink<S extends object> {
-  write<T extends WithStatus<S>>(obj: T, status: S): Promise<T | undefined>;
-}
-
-/** Records a Kubernetes Event (runtime EventRecorder satisfies it); never throws. */
-export interface EventSink {
-  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
-}
 
 export interface ConvoyReconcilerDeps {
   readonly gt: GtClient;
@@ -48,15 +39,6 @@ export interface ConvoyReconcilerDeps {
 }
 
 type CallOpts = { signal?: AbortSignal };
-
-async function probe<T>(run: () => Promise<T>): Promise<Probe<T>> {
-  try {
-    return { ok: true, value: await run() };
-  } catch (error) {
-    if (isGtError(error)) return { ok: false, error };
-    throw error;
-  }
-}
 
 export function beadInterestOwner(key: string): string {
   return `convoy:${key}`;
@@ -81,9 +63,7 @@ export class ConvoyReconciler {
       town.unregisterBeadInterest(owner);
       return undefined;
     }
-    const decoded = decodeConvoy(obj);
-    if (!decoded.ok) throw new TerminalError(decoded.error.message, { cause: decoded.error });
-    const convoy = decoded.value;
+    const convoy = decodeOrThrow(decodeConvoy, obj);
     if (isSettled(convoy)) town.unregisterBeadInterest(owner);
     else town.registerBeadInterest(owner, [...convoy.spec.trackedBeads, ...(convoy.status?.beadsConvoyID ? [convoy.status.beadsConvoyID] : [])]);
     const opts: CallOpts = ctx?.signal === undefined ? {} : { signal: ctx.signal };

@@ -1,70 +1,15 @@
-// How a Convoy's status is spelled: conditions stamped with observedGeneration, gt errors as
-// reasons and requeue delays, the marker that lets the operator find its own gt convoy again,
+// How a Convoy's status is spelled: phase with Ready (conditions and gt failures: ../shared/), the marker that lets the operator find its own gt convoy again,
 // and bead progress computed per bead (gt's own auto-close is unreliable across rigs).
 //
 // Pure functions; decide.ts and outcome.ts build every status from these.
-import {
-  ConditionType, ConvoyPhase, Reason, convoyBeadSummary, type Condition, type Convoy, type ConvoyBeadSummary, type ConvoyStatus,
-} from '../../api/index.ts';
-import type { GtError } from '../../gt/errors.ts';
+import { ConditionType, ConvoyPhase, type Reason, convoyBeadSummary, type Convoy, type ConvoyBeadSummary, type ConvoyStatus } from '../../api/index.ts';
 import type { Bead, TrackedBead } from '../../gt/types.ts';
-import { setCondition, type ConditionStatus } from '../../runtime/conditions.ts';
-
-export interface RetryDelays {
-  readonly transientMs: number;
-  readonly unavailableMs: number;
-  readonly cliErrorMs: number;
-  readonly parseErrorMs: number;
-}
-
-export const DEFAULT_RETRY_DELAYS: RetryDelays = { transientMs: 5_000, unavailableMs: 30_000, cliErrorMs: 60_000, parseErrorMs: 60_000 };
-
-export interface GtFailure {
-  readonly reason: Reason;
-  readonly message: string;
-  readonly requeueAfterMs: number | undefined;
-}
-
-/** gt error kind -> reason and retry (InvalidArgument is permanent: no retry). */
-export function gtFailure(error: GtError, delays: RetryDelays): GtFailure {
-  const message = error.message.slice(0, 1024);
-  switch (error.kind) {
-    case 'Transient':
-      return { reason: Reason.GTUnavailable, message, requeueAfterMs: delays.transientMs };
-    case 'Unavailable':
-      return { reason: Reason.GTUnavailable, message, requeueAfterMs: delays.unavailableMs };
-    case 'CLIError':
-    case 'NotFound':
-      return { reason: Reason.GTError, message, requeueAfterMs: delays.cliErrorMs };
-    case 'ParseError':
-      return { reason: Reason.GTOutputInvalid, message, requeueAfterMs: delays.parseErrorMs };
-    case 'InvalidArgument':
-      return { reason: Reason.GTError, message, requeueAfterMs: undefined };
-  }
-}
-
-export function withCondition(status: ConvoyStatus, type: string, condStatus: ConditionStatus, reason: Reason, message: string, now: number): ConvoyStatus {
-  const input = { type, status: condStatus, reason, message, observedGeneration: status.observedGeneration ?? 0 };
-  const conditions: Condition[] = setCondition(status.conditions, input, now);
-  return { ...status, conditions };
-}
-
-export function conditionOf(status: ConvoyStatus | undefined, type: string): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
-}
+import { withCondition } from '../shared/status.ts';
 
 /** Phase with Ready: True while the gt convoy exists (InProgress, Completed). */
 export function withPhase(status: ConvoyStatus, phase: ConvoyPhase, reason: Reason, message: string, now: number): ConvoyStatus {
   const ok = phase === ConvoyPhase.InProgress || phase === ConvoyPhase.Completed;
   return withCondition({ ...status, phase }, ConditionType.Ready, ok ? 'True' : 'False', reason, message, now);
-}
-
-export function withSynced(status: ConvoyStatus, now: number): ConvoyStatus {
-  return withCondition(status, ConditionType.Synced, 'True', Reason.Synced, 'gt read succeeded', now);
-}
-
-export function withSyncFailure(status: ConvoyStatus, failure: GtFailure, now: number): ConvoyStatus {
-  return withCondition(status, ConditionType.Synced, 'False', failure.reason, failure.message, now);
 }
 
 // ---- The marker ----

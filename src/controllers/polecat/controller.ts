@@ -1,34 +1,22 @@
 // The Polecat controller's wiring: a factory that turns injected dependencies into the
-// runtime's ControllerDefinition. Nothing here decides or acts; the composition root passes
+// runtime's ControllerDefinition, and the mapping from town-sync changes to Polecat keys for
+// the composition root. Nothing here decides or acts; the composition root passes
 // the shared GtClient, the TownView of town sync, the informer cache reader, the status
 // writer, the event recorder, the clock and the configuration.
-import { API_GROUP, API_VERSION, Kind, Resource, type PolecatStatus } from '../../api/index.ts';
-import type { ControllerDefinition, ReconcileReport } from '../../runtime/controller.ts';
-import type { FailureReporter } from '../../runtime/status.ts';
-import type { ResourceKind } from '../../runtime/k8s.ts';
-import { PolecatReconciler, type PolecatReconcilerDeps, type StatusSink } from './reconcile.ts';
-
-/** The Polecat kind as the runtime addresses it. */
-export const POLECAT_KIND: ResourceKind = {
-  group: API_GROUP,
-  version: API_VERSION,
-  plural: Resource.Polecat.plural,
-  kind: Kind.Polecat,
-  namespaced: true,
-};
+import { decodePolecat, Label, POLECAT_KIND, PolecatPhase, type Polecat } from '../../api/index.ts';
+import type { ControllerDefinition } from '../../runtime/controller.ts';
+import type { KubeObject } from '../../runtime/k8s.ts';
+import { controllerDefinition, type ControllerOptions } from '../shared/controller.ts';
+import type { TownChange } from '../town-sync/diff.ts';
+import { polecatKey } from '../town-sync/snapshot.ts';
+import { PolecatReconciler, type PolecatReconcilerDeps } from './reconcile.ts';
 
 export const POLECAT_CONTROLLER_NAME = 'polecat';
 
-export interface PolecatControllerOptions {
-  /** Concurrent reconciles of different Polecats; default 2 (gt calls are limited by the client). */
-  readonly workers?: number;
-  readonly failureReporter?: FailureReporter;
-  readonly onReconcile?: (report: ReconcileReport) => void;
-}
+/** Default 2 workers (gt calls are limited by the client). */
+export type PolecatControllerOptions = ControllerOptions;
 
-export type PolecatControllerDeps = Omit<PolecatReconcilerDeps, 'kind' | 'status'> & {
-  readonly status: StatusSink<PolecatStatus>;
-};
+export type PolecatControllerDeps = Omit<PolecatReconcilerDeps, 'kind'>;
 
 export interface PolecatController {
   readonly definition: ControllerDefinition;
@@ -37,13 +25,48 @@ export interface PolecatController {
 
 export function createPolecatController(deps: PolecatControllerDeps, options: PolecatControllerOptions = {}): PolecatController {
   const reconciler = new PolecatReconciler({ ...deps, kind: POLECAT_KIND });
-  const definition: ControllerDefinition = {
-    name: POLECAT_CONTROLLER_NAME,
-    for: POLECAT_KIND,
-    workers: options.workers ?? 2,
-    reconcile: (key, ctx) => reconciler.reconcile(key, ctx),
-    ...(options.failureReporter ? { failureReporter: options.failureReporter } : {}),
-    ...(options.onReconcile ? { onReconcile: options.onReconcile } : {}),
-  };
+  const definition = controllerDefinition(POLECAT_CONTROLLER_NAME, POLECAT_KIND, (key, ctx) => reconciler.reconcile(key, ctx), options);
   return { definition, reconciler };
+}
+
+function keyOf(polecat: Polecat): string {
+  return `${polecat.metadata.namespace ?? ''}/${polecat.metadata.name}`;
+}
+
+/** The gt polecat keys (`<rig>/<name>`) a Polecat may follow: its status, and its labels. */
+function followedKeys(polecat: Polecat): string[] {
+  const keys: string[] = [];
+  const rig = polecat.status?.rig ?? polecat.spec.rig;
+  if (polecat.status?.gtName !== undefined) keys.push(polecatKey(rig, polecat.status.gtName));
+  const labelled = polecat.metadata.labels?.[Label.Polecat];
+  if (labelled !== undefined) keys.push(polecatKey(polecat.metadata.labels?.[Label.Rig] ?? polecat.spec.rig, labelled));
+  return keys;
+}
+
+/**
+ * The Polecat keys (`namespace/name`) a town change affects: every Polecat when the town's
+ * readability changed; else a Polecat whose followed gt polecat (`<rig>/<status.gtName>`, or its
+ * rig/polecat labels) changed; one that is not Terminated whose bead (spec.beadID or
+ * status.beadID) changed in the batched bead read (closed, reopened, gone); and one still
+ * waiting for its sling (phase Pending) when a polecat of its rig changed (the sling's polecat
+ * appearing). Undecodable Polecats are left to their own reconcile (which reports them).
+ */
+export function polecatKeysForChange(change: TownChange, polecats: readonly KubeObject[]): string[] {
+  const changed = new Set(change.polecats);
+  const beads = new Set(change.beads);
+  const rigs = new Set(change.polecats.map((k) => k.slice(0, k.indexOf('/'))));
+  const keys: string[] = [];
+  for (const obj of polecats) {
+    const decoded = decodePolecat(obj);
+    if (!decoded.ok) continue;
+    const p = decoded.value;
+    const beadChanged = [p.spec.beadID, p.status?.beadID].some((b) => b !== undefined && beads.has(b));
+    const affected =
+      change.all ||
+      followedKeys(p).some((k) => changed.has(k)) ||
+      (beadChanged && p.status?.phase !== PolecatPhase.Terminated) ||
+      (p.status?.phase === PolecatPhase.Pending && rigs.has(p.spec.rig));
+    if (affected) keys.push(keyOf(p));
+  }
+  return keys;
 }

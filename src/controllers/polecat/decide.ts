@@ -16,13 +16,13 @@
 import {
   Annotation, ConditionType, DesiredState, Label, PolecatPhase, Reason, TRUE_VALUE, type Polecat, type PolecatStatus,
 } from '../../api/index.ts';
-import type { GtError } from '../../gt/errors.ts';
 import type { GitState, PolecatListItem, PolecatStatus as GtPolecatStatus, RecoveryCheck } from '../../gt/types.ts';
-import { polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
-import {
-  DEFAULT_RETRY_DELAYS, followedFields, followedPhase, gitStateSummary, gtFailure, recoveryBlockReason, withCondition, withPhase,
-  withSynced, withSyncFailure, withoutCondition, type RetryDelays,
-} from './status.ts';
+import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
+import type { Probe } from '../shared/probe.ts';
+import type { ViewEvent } from '../shared/sinks.ts';
+import { baseStatus, withCondition, withoutCondition, withSynced, withSyncFailure } from '../shared/status.ts';
+import { polecatAddress, polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
+import { cleanupRemedy, followedFields, followedPhase, gitStateSummary, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
 import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail } from './stuck.ts';
 
 export interface PolecatConfig {
@@ -43,9 +43,6 @@ export const DEFAULT_POLECAT_CONFIG: PolecatConfig = {
   townWaitMs: 1_000,
   scheduledPollMs: 15_000,
 };
-
-/** A targeted gt read: its value, or the GtError it failed with. */
-export type Probe<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GtError };
 
 /** A sling this process ran whose effect a snapshot older than `at` cannot show yet. */
 export interface SlingInFlight {
@@ -72,11 +69,7 @@ export type PolecatAction =
   | { readonly type: 'nuke'; readonly rig: string; readonly name: string; readonly force: boolean }
   | EscalationMail;
 
-export interface PolecatEvent {
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: Reason;
-  readonly message: string;
-}
+export type PolecatEvent = ViewEvent;
 
 export interface PolecatDecision {
   readonly status: PolecatStatus;
@@ -128,18 +121,13 @@ export function probesFor(polecat: Polecat, deleting: boolean, snapshot: TownSna
 
 // ---- The decision ----
 
-function baseStatus(polecat: Polecat): PolecatStatus {
-  const { lastFailure: _owned, ...status } = polecat.status ?? {};
-  return { ...status, observedGeneration: polecat.metadata.generation ?? 0 };
-}
-
 function decision(status: PolecatStatus, rest: Partial<Omit<PolecatDecision, 'status'>> = {}): PolecatDecision {
   return { status, actions: [], events: [], released: false, ...rest };
 }
 
 export function decidePolecat(obs: PolecatObservation, now: number, config: PolecatConfig = DEFAULT_POLECAT_CONFIG): PolecatDecision {
   const { polecat, snapshot } = obs;
-  const status = baseStatus(polecat);
+  const status = baseStatus(polecat.status, polecat.metadata.generation);
   if (snapshot === undefined) return decision(status, { requeueAfterMs: config.townWaitMs });
   if (!snapshot.ok) {
     const failure = gtFailure(snapshot.error, config.retry);
@@ -178,7 +166,7 @@ function adopt(obs: PolecatObservation, town: TownData, holder: PolecatListItem,
   const bead = holder.issue ?? obs.polecat.spec.beadID;
   const adopted: PolecatStatus = { ...status, beadID: bead };
   const followed = follow(obs, town, holder.name, adopted, now, config);
-  const message = `bead ${bead ?? '?'} is on ${holder.rig}/polecats/${holder.name}; following it`;
+  const message = `bead ${bead ?? '?'} is on ${polecatAddress(holder.rig, holder.name)}; following it`;
   const withReady = withCondition(followed.status, ConditionType.Ready, 'True', Reason.Adopted, message, now);
   return { ...followed, status: withReady, events: [{ type: 'Normal', reason: Reason.Adopted, message }, ...followed.events] };
 }
@@ -299,16 +287,25 @@ function decideTermination(obs: PolecatObservation, status: PolecatStatus, now: 
   if (forceAllowed(polecat)) {
     return decision(withCleanup, { actions: [{ type: 'nuke', rig, name, force: true }] });
   }
-  if (check.verdict.kind === 'SAFE_TO_NUKE') {
+  if (safeToNukeProven(check, beadClosed(obs, check))) {
     return decision(withCleanup, { actions: [{ type: 'nuke', rig, name, force: false }] });
   }
   const git = obs.gitState?.ok === true ? obs.gitState.value : undefined;
-  const reason = recoveryBlockReason(check, git);
-  const message =
+  const unproven = check.verdict.kind === 'SAFE_TO_NUKE';
+  const reason = unproven ? Reason.MergeQueueUnknown : recoveryBlockReason(check, git);
+  const said =
     `gt polecat check-recovery says ${check.verdict.raw} (cleanup status ${check.cleanupStatus.raw || 'empty'}` +
-    `${git === undefined ? '' : `; ${gitStateSummary(git)}`}); ` +
-    `not nuking ${rig}/${name}. Save the work, or set annotation ${Annotation.ForceTerminate}="true" to nuke with --force (loses it).`;
+    `${check.mqStatus === undefined ? '' : `, merge queue ${check.mqStatus}`}${git === undefined ? '' : `; ${gitStateSummary(git)}`})`;
+  const why = unproven ? ` but could not confirm that branch ${check.branch ?? '?'} reached the merge queue (the beads database may be down)` : '';
+  const message = `${said}${why}; not nuking ${rig}/${name}. ${cleanupRemedy(reason, check, Annotation.ForceTerminate)}`;
   return blocked(withCleanup, reason, message, now, config);
+}
+
+/** Whether the batched bead read shows the polecat's bead closed (its work is done). */
+function beadClosed(obs: PolecatObservation, check: RecoveryCheck): boolean {
+  const id = check.issue ?? obs.polecat.status?.beadID;
+  const town = obs.snapshot?.ok === true ? obs.snapshot : undefined;
+  return id !== undefined && town?.beads.get(id)?.status.kind === 'closed';
 }
 
 /** Termination held back: CleanupBlocked with the reason, a Warning Event, and a retry later. */

@@ -4,8 +4,12 @@
 // an action, then hands its result here; the status it writes is the one returned.
 import { Annotation, ConditionType, PolecatPhase, Reason, type PolecatStatus } from '../../api/index.ts';
 import type { MailSendResult, NukeResult, SlingResult } from '../../gt/types.ts';
-import { blocked, type PolecatAction, type PolecatConfig, type PolecatDecision, type PolecatEvent, type Probe } from './decide.ts';
-import { gtFailure, nukeRefusalReason, slingRefusalReason, withCondition, withPhase, withSyncFailure, withoutCondition } from './status.ts';
+import { gtFailure } from '../shared/gt-failure.ts';
+import type { Probe } from '../shared/probe.ts';
+import { polecatAddress } from '../town-sync/snapshot.ts';
+import { withCondition, withoutCondition, withSyncFailure } from '../shared/status.ts';
+import { blocked, type PolecatAction, type PolecatConfig, type PolecatDecision, type PolecatEvent } from './decide.ts';
+import { nukeRefusalReason, slingRefusalReason, withPhase } from './status.ts';
 
 type Sling = Extract<PolecatAction, { type: 'sling' }>;
 type Nuke = Extract<PolecatAction, { type: 'nuke' }>;
@@ -43,8 +47,8 @@ export function applySling(d: PolecatDecision, action: Sling, result: Probe<Slin
   const adopted = r.outcome === 'already';
   const reason = adopted ? Reason.Adopted : Reason.Slung;
   const message = adopted
-    ? `bead ${r.bead} was already ${r.beadStatus} to ${r.rig}/polecats/${r.polecatName}; following it`
-    : `slung ${r.bead} to ${r.rig}/polecats/${r.polecatName} (${r.outcome} polecat)`;
+    ? `bead ${r.bead} was already ${r.beadStatus} to ${polecatAddress(r.rig, r.polecatName)}; following it`
+    : `slung ${r.bead} to ${polecatAddress(r.rig, r.polecatName)} (${r.outcome} polecat)`;
   const named: PolecatStatus = { ...d.status, gtName: r.polecatName, rig: r.rig, beadID: r.bead };
   const status = withPhase(named, PolecatPhase.Working, reason, message, now);
   return plus(d, { status, events: [{ type: 'Normal', reason, message }], requeueAfterMs: config.townWaitMs });

@@ -19,30 +19,22 @@
 // work) keeps the finalizer and requeues without counting as a failure.
 import { FINALIZER, decodePolecat, type Polecat, type PolecatStatus } from '../../api/index.ts';
 import type { GtClient } from '../../gt/client.ts';
-import { isGtError } from '../../gt/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { TerminalError, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
 import { withFinalizer } from '../../runtime/finalizers.ts';
-import type { KubeClient, KubeObject, ResourceKind } from '../../runtime/k8s.ts';
+import type { KubeClient, ResourceKind } from '../../runtime/k8s.ts';
 import type { WithStatus } from '../../runtime/status.ts';
+import { decodeOrThrow } from '../shared/controller.ts';
+import { probe } from '../shared/probe.ts';
+import type { EventSink, StatusSink } from '../shared/sinks.ts';
 import type { TownView } from '../town-sync/snapshot.ts';
 import {
-  DEFAULT_POLECAT_CONFIG, decidePolecat, followedName, probesFor, type PolecatConfig, type PolecatDecision, type Probe, type SlingInFlight,
+  DEFAULT_POLECAT_CONFIG, decidePolecat, followedName, probesFor, type PolecatConfig, type PolecatDecision, type SlingInFlight,
 } from './decide.ts';
 import { applyEscalation, applyNuke, applySling } from './outcome.ts';
 import { needsGitState } from './status.ts';
-
-/** Writes a status if it differs (runtime StatusWriter satisfies it). */
-export interface StatusSink<S extends object> {
-  write<T extends WithStatus<S>>(obj: T, status: S): Promise<T | undefined>;
-}
-
-/** Records a Kubernetes Event (runtime EventRecorder satisfies it); never throws. */
-export interface EventSink {
-  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
-}
 
 export interface PolecatReconcilerDeps {
   readonly gt: GtClient;
@@ -92,20 +84,9 @@ export class SlingFences {
   }
 }
 
-async function probe<T>(run: () => Promise<T>): Promise<Probe<T>> {
-  try {
-    return { ok: true, value: await run() };
-  } catch (error) {
-    if (isGtError(error)) return { ok: false, error };
-    throw error;
-  }
-}
-
 /** A Polecat the API server accepted but this operator cannot read is a permanent error. */
-function decodeOrThrow(obj: PolecatObject): Polecat {
-  const decoded = decodePolecat(obj);
-  if (!decoded.ok) throw new TerminalError(decoded.error.message, { cause: decoded.error });
-  return decoded.value;
+function decode(obj: PolecatObject): Polecat {
+  return decodeOrThrow(decodePolecat, obj);
 }
 
 export function beadInterestOwner(key: string): string {
@@ -132,7 +113,7 @@ export class PolecatReconciler {
       this.#fences.delete(key);
       return undefined;
     }
-    const polecat = decodeOrThrow(obj);
+    const polecat = decode(obj);
     const beads = [polecat.spec.beadID, polecat.status?.beadID].filter((b): b is string => b !== undefined);
     town.registerBeadInterest(beadInterestOwner(key), [...new Set(beads)]);
     const signal = ctx?.signal;
@@ -158,7 +139,7 @@ export class PolecatReconciler {
 
   async #run(key: string, obj: PolecatObject, deleting: boolean, signal: AbortSignal | undefined): Promise<ReconcileResult> {
     const { gt, town, clock } = this.#deps;
-    const polecat = decodeOrThrow(obj);
+    const polecat = decode(obj);
     const snapshot = town.current();
     const now = clock.now();
     const wanted = probesFor(polecat, deleting, snapshot, now, this.#config);

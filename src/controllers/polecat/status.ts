@@ -1,97 +1,18 @@
-// How a Polecat's status is spelled: conditions with observedGeneration, the mapping of gt
-// errors to reasons and requeue delays, of gt's cleanup verdicts and nuke refusals to
-// CleanupBlocked reasons, and of a `gt polecat list` entry to the followed fields.
+// How a Polecat's status is spelled: phase with Ready, the mapping of gt's cleanup verdicts and
+// nuke refusals to CleanupBlocked reasons, and of a `gt polecat list` entry to the followed
+// fields (conditions and gt failures: ../shared/).
 //
 // Pure functions over plain values (no I/O, time passed in), shared by decide.ts and the
 // outcome folding of reconcile.ts, so every status the controller can write is table-tested.
-import { ConditionType, PolecatPhase, Reason, type Condition, type PolecatStatus } from '../../api/index.ts';
+import { ConditionType, PolecatPhase, Reason, type PolecatStatus } from '../../api/index.ts';
 import type { GtError } from '../../gt/errors.ts';
 import type { Bead, GitState, NukeBlockedPolecat, PolecatListItem, RecoveryCheck } from '../../gt/types.ts';
-import { setCondition, type ConditionStatus } from '../../runtime/conditions.ts';
-
-/** Requeue delays per gt error kind (ms); `undefined` means permanent: no retry. */
-export interface RetryDelays {
-  readonly transientMs: number;
-  readonly unavailableMs: number;
-  readonly cliErrorMs: number;
-  readonly parseErrorMs: number;
-  readonly notFoundMs: number;
-}
-
-export const DEFAULT_RETRY_DELAYS: RetryDelays = {
-  transientMs: 5_000,
-  unavailableMs: 30_000,
-  cliErrorMs: 60_000,
-  parseErrorMs: 60_000,
-  notFoundMs: 60_000,
-};
-
-/** What a gt error means for a view: the condition reason and when to look again. */
-export interface GtFailure {
-  readonly reason: Reason;
-  readonly message: string;
-  readonly requeueAfterMs: number | undefined;
-}
-
-/**
- * The one mapping of GtError kinds: Transient and Unavailable are gt being unreachable
- * (GTUnavailable, short and medium retry), CLIError and NotFound are gt refusing (GTError),
- * ParseError is output the operator cannot read (GTOutputInvalid); InvalidArgument is
- * permanent (the same input cannot succeed), so it is not retried.
- */
-export function gtFailure(error: GtError, delays: RetryDelays): GtFailure {
-  const message = error.message.slice(0, 1024);
-  switch (error.kind) {
-    case 'Transient':
-      return { reason: Reason.GTUnavailable, message, requeueAfterMs: delays.transientMs };
-    case 'Unavailable':
-      return { reason: Reason.GTUnavailable, message, requeueAfterMs: delays.unavailableMs };
-    case 'CLIError':
-      return { reason: Reason.GTError, message, requeueAfterMs: delays.cliErrorMs };
-    case 'NotFound':
-      return { reason: Reason.GTError, message, requeueAfterMs: delays.notFoundMs };
-    case 'ParseError':
-      return { reason: Reason.GTOutputInvalid, message, requeueAfterMs: delays.parseErrorMs };
-    case 'InvalidArgument':
-      return { reason: Reason.GTError, message, requeueAfterMs: undefined };
-  }
-}
-
-/** Sets one condition, stamped with the generation the status is computed for. */
-export function withCondition(
-  status: PolecatStatus,
-  type: string,
-  condStatus: ConditionStatus,
-  reason: Reason,
-  message: string,
-  now: number,
-): PolecatStatus {
-  const input = { type, status: condStatus, reason, message, observedGeneration: status.observedGeneration ?? 0 };
-  const conditions: Condition[] = setCondition(status.conditions, input, now);
-  return { ...status, conditions };
-}
-
-export function conditionOf(status: PolecatStatus | undefined, type: string): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
-}
-
-export function withoutCondition(status: PolecatStatus, type: string): PolecatStatus {
-  const conditions = (status.conditions ?? []).filter((c) => c.type !== type);
-  return { ...status, conditions };
-}
+import { withCondition } from '../shared/status.ts';
 
 /** Phase and Ready together: Ready is True only while a live gt polecat is followed. */
 export function withPhase(status: PolecatStatus, phase: PolecatPhase, reason: Reason, message: string, now: number): PolecatStatus {
   const live = phase === PolecatPhase.Working || phase === PolecatPhase.Idle;
   return withCondition({ ...status, phase }, ConditionType.Ready, live ? 'True' : 'False', reason, message, now);
-}
-
-export function withSynced(status: PolecatStatus, now: number): PolecatStatus {
-  return withCondition(status, ConditionType.Synced, 'True', Reason.Synced, 'gt read succeeded', now);
-}
-
-export function withSyncFailure(status: PolecatStatus, failure: GtFailure, now: number): PolecatStatus {
-  return withCondition(status, ConditionType.Synced, 'False', failure.reason, failure.message, now);
 }
 
 /** The followed fields of a polecat from `gt polecat list`; unknown fields keep their last value. */
@@ -112,15 +33,20 @@ export function followedFields(status: PolecatStatus, item: PolecatListItem): Po
 
 /**
  * Working or Idle from gt's state and the bead: a closed bead is finished work (Idle) even
- * while gt still lists the polecat busy; stuck/stalled/zombie/unknown polecats hold work,
- * so they stay Working and the Stuck condition tells the rest.
+ * while gt still lists the polecat busy; gt's own `idle`/`done` is Idle. A listing without an
+ * issue proves nothing by itself: with the beads database down, `gt polecat list` still exits 0
+ * and shows every polecat `working`/`stalled` with no issue. So a polecat whose known bead (the
+ * one it was following, in the batched bead read) is still open stays Working; without an
+ * issue and without an open bead, a stuck/stalled/zombie/unknown polecat holds no work (Idle).
+ * Stuck and stalled polecats that stay Working get the Stuck condition (stuck.ts).
  */
 export function followedPhase(item: PolecatListItem, bead: Bead | undefined): { phase: PolecatPhase; reason: Reason; message: string } {
   if (bead !== undefined && bead.status.kind === 'closed') {
     return { phase: PolecatPhase.Idle, reason: Reason.BeadClosed, message: `bead ${bead.id} is closed` };
   }
   const kind = item.state.kind;
-  if (kind === 'idle' || kind === 'done' || (item.issue === undefined && kind !== 'working' && kind !== 'active')) {
+  const holdsWork = item.issue !== undefined || kind === 'working' || kind === 'active' || bead !== undefined;
+  if (kind === 'idle' || kind === 'done' || !holdsWork) {
     return { phase: PolecatPhase.Idle, reason: Reason.Idle, message: `gt reports ${item.rig}/${item.name} ${item.state.raw}` };
   }
   return { phase: PolecatPhase.Working, reason: Reason.Working, message: `gt reports ${item.rig}/${item.name} ${item.state.raw}` };
@@ -163,6 +89,37 @@ export function recoveryBlockReason(check: RecoveryCheck, git?: GitState): Reaso
   if (git.uncommittedFiles.length > 0) return Reason.UncommittedChanges;
   if (git.stashCount > 0) return Reason.StashedChanges;
   return Reason.CleanupStatusUnknown;
+}
+
+/**
+ * Whether gt's SAFE_TO_NUKE is proven. gt checks the merge queue only for a polecat with a
+ * branch, and when that check fails (beads database down) it keeps SAFE_TO_NUKE with
+ * `mq_status: "unknown"`, having also fallen back from the agent bead to a bare git check. Only
+ * `submitted`, a closed bead (its work is done; newer gt reports that as `submitted` too), or no
+ * merge-queue status at all on a clean polecat (nothing was pushed for the queue) prove that
+ * nuking loses nothing; `unknown` and any other value do not.
+ */
+export function safeToNukeProven(check: RecoveryCheck, beadClosed: boolean): boolean {
+  if (check.verdict.kind !== 'SAFE_TO_NUKE') return false;
+  const mq = check.mqStatus ?? '';
+  if (mq === 'submitted' || beadClosed) return true;
+  return mq === '' && check.cleanupStatus.kind === 'clean';
+}
+
+/** What the user can do about a blocked termination, for the CleanupBlocked message. */
+export function cleanupRemedy(reason: Reason, check: RecoveryCheck, forceAnnotation: string): string {
+  const force = `set annotation ${forceAnnotation}="true" to nuke with --force (loses what is not merged)`;
+  const submit = `submit its branch with \`gt mq submit --branch ${check.branch ?? '<branch>'}\` (in the rig)`;
+  switch (reason) {
+    case Reason.MergeQueueUnknown:
+      return `Retrying later; or ${submit}, or ${force}.`;
+    case Reason.NeedsMergeRequestSubmit:
+      return `Its work is pushed but was never submitted to the merge queue: ${submit}, or ${force}.`;
+    case Reason.PendingMergeRequest:
+      return `Wait for the refinery to merge its merge request, or ${force}.`;
+    default:
+      return `Save the work, or ${force}.`;
+  }
 }
 
 /** What git-state found, for the condition message. */

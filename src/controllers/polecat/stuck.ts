@@ -8,7 +8,7 @@
 import { ConditionType, Reason, type PolecatStatus } from '../../api/index.ts';
 import type { PolecatListItem } from '../../gt/types.ts';
 import { formatTime, type ConditionStatus } from '../../runtime/conditions.ts';
-import { conditionOf, withCondition } from './status.ts';
+import { conditionOf, withCondition } from '../shared/status.ts';
 
 export interface EscalationConfig {
   /** A working polecat silent this long is stuck (default 15 min). */

@@ -1,30 +1,17 @@
 // The Rig controller's wiring: a factory that turns injected dependencies into the runtime's
 // ControllerDefinition, and the mapping from town-sync changes to Rig keys for the composition
 // root (which subscribes to TownObserver.onChange and enqueues what this returns).
-import { API_GROUP, API_VERSION, decodeRig, gtRigName, Kind, Resource } from '../../api/index.ts';
-import type { ControllerDefinition, ReconcileReport } from '../../runtime/controller.ts';
-import type { KubeObject, ResourceKind } from '../../runtime/k8s.ts';
-import type { FailureReporter } from '../../runtime/status.ts';
+import { decodeRig, gtRigName, RIG_KIND } from '../../api/index.ts';
+import type { ControllerDefinition } from '../../runtime/controller.ts';
+import type { KubeObject } from '../../runtime/k8s.ts';
+import { controllerDefinition, type ControllerOptions } from '../shared/controller.ts';
 import type { TownChange } from '../town-sync/diff.ts';
 import { RigReconciler, type RigReconcilerDeps } from './reconcile.ts';
 
-/** The Rig kind as the runtime addresses it. */
-export const RIG_KIND: ResourceKind = {
-  group: API_GROUP,
-  version: API_VERSION,
-  plural: Resource.Rig.plural,
-  kind: Kind.Rig,
-  namespaced: false,
-};
-
 export const RIG_CONTROLLER_NAME = 'rig';
 
-export interface RigControllerOptions {
-  /** Concurrent reconciles; default 2 (a reconcile is a stat and at most one status write). */
-  readonly workers?: number;
-  readonly failureReporter?: FailureReporter;
-  readonly onReconcile?: (report: ReconcileReport) => void;
-}
+/** Default 2 workers (a reconcile is a stat and at most one status write). */
+export type RigControllerOptions = ControllerOptions;
 
 export interface RigController {
   readonly definition: ControllerDefinition;
@@ -33,14 +20,7 @@ export interface RigController {
 
 export function createRigController(deps: RigReconcilerDeps, options: RigControllerOptions = {}): RigController {
   const reconciler = new RigReconciler(deps);
-  const definition: ControllerDefinition = {
-    name: RIG_CONTROLLER_NAME,
-    for: RIG_KIND,
-    workers: options.workers ?? 2,
-    reconcile: (key, ctx) => reconciler.reconcile(key, ctx),
-    ...(options.failureReporter ? { failureReporter: options.failureReporter } : {}),
-    ...(options.onReconcile ? { onReconcile: options.onReconcile } : {}),
-  };
+  const definition = controllerDefinition(RIG_CONTROLLER_NAME, RIG_KIND, (key, ctx) => reconciler.reconcile(key, ctx), options);
   return { definition, reconciler };
 }
 

@@ -10,8 +10,9 @@
 // During a gt failure the last observed figures stay (the view never invents state; it only
 // says it is stale); for a rig gt no longer knows they are removed.
 import { ConditionType, Reason, RigPhase, type Rig, type RigStatus, type MergeQueueStatus } from '../../api/index.ts';
-import type { GtErrorKind } from '../../gt/errors.ts';
 import { setCondition, type Condition, type ConditionStatus } from '../../runtime/conditions.ts';
+import { reasonForGtError } from '../shared/gt-failure.ts';
+import type { ViewEvent } from '../shared/sinks.ts';
 import { observeRig, type RigObservation } from '../town-sync/queries.ts';
 import type { TownSnapshot } from '../town-sync/snapshot.ts';
 
@@ -32,11 +33,7 @@ export interface RigInput {
   readonly now: number;
 }
 
-export interface RigEvent {
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: Reason;
-  readonly message: string;
-}
+export type RigEvent = ViewEvent;
 
 export interface RigDecision {
   readonly status: RigStatus;
@@ -47,21 +44,6 @@ export interface RigDecision {
 interface Problem {
   readonly reason: Reason;
   readonly message: string;
-}
-
-/** Condition reason for each gt error kind. */
-export function reasonForGtError(kind: GtErrorKind): Reason {
-  switch (kind) {
-    case 'Unavailable':
-    case 'Transient':
-      return Reason.GTUnavailable;
-    case 'ParseError':
-      return Reason.GTOutputInvalid;
-    case 'NotFound':
-    case 'CLIError':
-    case 'InvalidArgument':
-      return Reason.GTError;
-  }
 }
 
 function pathProblem(rig: Rig, path: PathCheck): Problem | undefined {
@@ -124,7 +106,9 @@ function mergeQueueOf(seen: RigObservation): MergeQueueStatus | undefined {
 
 /**
  * Whether the rig's witness / refinery session runs: `gt rig list`'s `running`/`stopped`, else
- * the agent's `running` in `gt status` (its `has_witness` only says one is configured).
+ * the `running` of the agent with that role in `gt status` `rigs[].agents[]`; unknown when
+ * neither says. `has_witness` / `has_refinery` are never read: in gt they only say that the
+ * witness directory / refinery clone exists (internal/rig/manager.go), not that it runs.
  */
 function serviceRunning(seen: RigObservation, role: 'witness' | 'refinery'): boolean | undefined {
   const listed = seen.rig?.[role];

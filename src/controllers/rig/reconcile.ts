@@ -10,23 +10,14 @@
 // appearing); every Rig is looked at again after `resyncMs` as a level-based safety net, which
 // costs a stat and a comparison (town changes themselves arrive through town sync).
 import { stat } from 'node:fs/promises';
-import { decodeRig, gtRigName, type Rig, type RigStatus } from '../../api/index.ts';
+import { decodeRig, gtRigName, type RigStatus } from '../../api/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
-import { TerminalError, type ReconcileContext, type ReconcileResult } from '../../runtime/controller.ts';
-import type { KubeObject } from '../../runtime/k8s.ts';
+import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
 import type { WithStatus } from '../../runtime/status.ts';
+import { decodeOrThrow } from '../shared/controller.ts';
+import type { EventSink, StatusSink } from '../shared/sinks.ts';
 import type { TownView } from '../town-sync/snapshot.ts';
 import { decideRig, type PathCheck } from './decide.ts';
-
-/** Writes a status if it differs (the runtime StatusWriter satisfies it). */
-export interface RigStatusSink {
-  write<T extends WithStatus<RigStatus>>(obj: T, status: RigStatus): Promise<T | undefined>;
-}
-
-/** Records a Kubernetes Event (the runtime EventRecorder satisfies it); never throws. */
-export interface RigEventSink {
-  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
-}
 
 export const RIG_RECONCILE_DEFAULTS = {
   /** How soon a missing or wrong path is checked again. */
@@ -41,8 +32,8 @@ export interface RigReconcilerDeps {
   /** Reads a Rig from the informer cache by name. */
   readonly get: (key: string) => WithStatus<RigStatus> | undefined;
   readonly town: Pick<TownView, 'current'>;
-  readonly status: RigStatusSink;
-  readonly events: RigEventSink;
+  readonly status: StatusSink<RigStatus>;
+  readonly events: EventSink;
   readonly clock: Clock;
   /** Checks `spec.localPath` on the town host; default a stat. */
   readonly checkPath?: (path: string) => Promise<PathCheck>;
@@ -61,12 +52,6 @@ export async function statPath(path: string): Promise<PathCheck> {
   }
 }
 
-function decodeOrThrow(obj: KubeObject): Rig {
-  const decoded = decodeRig(obj);
-  if (!decoded.ok) throw new TerminalError(decoded.error.message, { cause: decoded.error });
-  return decoded.value;
-}
-
 export class RigReconciler {
   readonly #deps: RigReconcilerDeps;
   readonly #checkPath: (path: string) => Promise<PathCheck>;
@@ -80,7 +65,7 @@ export class RigReconciler {
     const { get, town, status, events, clock } = this.#deps;
     const obj = get(key);
     if (!obj || obj.metadata?.deletionTimestamp) return undefined;
-    const rig = decodeOrThrow(obj);
+    const rig = decodeOrThrow(decodeRig, obj);
     const snapshot = town.current();
     if (!snapshot) return { requeueAfterMs: RIG_RECONCILE_DEFAULTS.waitForTownMs };
     const path = await this.#checkPath(rig.spec.localPath);

@@ -9,7 +9,9 @@
 //   that was lossy (upper case, underscores) or the name is taken by another object;
 // - the spec says what gt already does (`Working` + `beadID` when a bead is hooked, else `Idle`)
 //   and follows gt while the user has not asked for termination, so the operator never fights
-//   gt; the status (gtName, rig) is written right after creation and is then the Polecat
+//   gt; Working turns Idle only on evidence (gt `idle`/`done`, or the bead closed), never on a
+//   listing that merely lacks the issue (what `gt polecat list` prints while the beads database
+//   is down); the status (gtName, rig) is written right after creation and is then the Polecat
 //   controller's;
 // - when the polecat vanishes from gt (nuked outside Kubernetes), its discovered view is
 //   DELETED rather than kept as Terminated: the operator created it only to mirror gt, and
@@ -23,24 +25,15 @@
 //   read of the town plans nothing (a failed read is not an empty town).
 import { createHash } from 'node:crypto';
 import {
-  API_GROUP, API_VERSION, decodePolecat, DesiredState, isBeadId, Kind, Label, Resource, RIG_NAME_PATTERN, TRUE_VALUE,
-  type Polecat, type PolecatSpec,
+  decodePolecat, DesiredState, isBeadId, Label, POLECAT_KIND, RIG_NAME_PATTERN, TRUE_VALUE, type Polecat, type PolecatSpec,
 } from '../../api/index.ts';
 import type { PolecatListItem } from '../../gt/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
-import { statusCodeOf, type KubeClient, type KubeObject, type ResourceKind } from '../../runtime/k8s.ts';
+import { statusCodeOf, type KubeClient, type KubeObject } from '../../runtime/k8s.ts';
 import { polecatKey, type TownData, type TownSnapshot } from './snapshot.ts';
 
 export const DEFAULT_DISCOVERY_NAMESPACE = 'default';
-
-export const POLECAT_KIND: ResourceKind = {
-  group: API_GROUP,
-  version: API_VERSION,
-  plural: Resource.Polecat.plural,
-  kind: Kind.Polecat,
-  namespaced: true,
-};
 
 const MAX_NAME = 63;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -107,6 +100,26 @@ function sameSpec(a: PolecatSpec, b: PolecatSpec): boolean {
   return a.desiredState === b.desiredState && (a.beadID ?? '') === (b.beadID ?? '');
 }
 
+/**
+ * Whether a listing without an issue shows the view's work is over: gt says `idle`/`done`, or
+ * the batched bead read has the view's bead closed or unknown. A listing alone does not: with
+ * the beads database down, `gt polecat list` exits 0 and shows every polecat `working`/`stalled`
+ * with no issue, which must not turn a Working view Idle.
+ */
+function workOver(view: Polecat, gt: PolecatListItem, data: TownData): boolean {
+  const bead = view.spec.beadID;
+  if (bead === undefined || gt.state.kind === 'idle' || gt.state.kind === 'done') return true;
+  return data.beads.get(bead)?.status.kind === 'closed' || data.missingBeads.has(bead);
+}
+
+/** The spec a discovered view should now have, or undefined to leave it as it is. */
+function nextSpec(view: Polecat, gt: PolecatListItem, data: TownData): PolecatSpec | undefined {
+  const wanted = specFor(gt);
+  if (view.spec.desiredState === DesiredState.Terminated || sameSpec(view.spec, wanted)) return undefined;
+  if (wanted.desiredState === DesiredState.Idle && !workOver(view, gt, data)) return undefined;
+  return wanted;
+}
+
 /** Plans creations, spec updates and deletions of discovered views. Pure. */
 export function planDiscovery(snapshot: TownSnapshot | undefined, polecats: readonly Polecat[], namespace: string): DiscoveryPlan {
   if (!snapshot?.ok) return { create: [], updateSpec: [], delete: [] };
@@ -130,10 +143,9 @@ export function planDiscovery(snapshot: TownSnapshot | undefined, polecats: read
     if (key === undefined) continue;
     const gt = data.polecats.get(key);
     const ref = { namespace, name: view.metadata.name };
+    const spec = gt ? nextSpec(view, gt, data) : undefined;
     if (!gt) remove.push({ ...ref, polecat: key });
-    else if (view.spec.desiredState !== DesiredState.Terminated && !sameSpec(view.spec, specFor(gt))) {
-      updateSpec.push({ ...ref, spec: specFor(gt) });
-    }
+    else if (spec !== undefined) updateSpec.push({ ...ref, spec });
   }
   return { create, updateSpec, delete: remove };
 }

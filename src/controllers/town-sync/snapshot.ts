@@ -53,6 +53,16 @@ export interface TownView {
   unregisterBeadInterest(owner: string): void;
 }
 
+/** The snapshot's key of a gt polecat (`gt polecat` commands take this form as their target). */
 export function polecatKey(rig: string, name: string): string {
   return `${rig}/${name}`;
+}
+
+/**
+ * A polecat's agent address, `<rig>/polecats/<name>`: what `gt hook status`, `gt mail send` and
+ * gt's sling output use. gt matches a hook target exactly against the bead's assignee, so
+ * `gt hook status <rig>/<name>` finds nothing: use this, never polecatKey, for those targets.
+ */
+export function polecatAddress(rig: string, name: string): string {
+  return `${rig}/polecats/${name}`;
 }

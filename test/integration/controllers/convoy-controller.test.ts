@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Reason, type Convoy, type ConvoyInput, type ConvoyStatus } from '../../../src/api/index.ts';
-import { CONVOY_KIND } from '../../../src/controllers/convoy/controller.ts';
-import { ConvoyReconciler, type StatusSink } from '../../../src/controllers/convoy/reconcile.ts';
+import { CONVOY_KIND } from '../../../src/api/kinds.ts';
+import { ConvoyReconciler } from '../../../src/controllers/convoy/reconcile.ts';
+import type { StatusSink } from '../../../src/controllers/shared/sinks.ts';
 import type { GtClient } from '../../../src/gt/index.ts';
 import { realClock } from '../../../src/runtime/clock.ts';
 import type { KubeObject } from '../../../src/runtime/k8s.ts';

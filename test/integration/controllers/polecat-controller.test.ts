@@ -1,11 +1,14 @@
 // The Polecat controller against the embedded API server and the simulated town, through
 // real gt/bd processes: sling once and adopt after a crash, dirty polecats never nuked (each
-// kind of dirt, spec and deletion), forced nuke with the annotation, clean deletion.
+// kind of dirt, spec and deletion), forced nuke with the annotation, clean deletion, a
+// SAFE_TO_NUKE gt could not back with the merge queue, and a beads database outage.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Annotation, FINALIZER, Label, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
-import { POLECAT_KIND } from '../../../src/controllers/polecat/controller.ts';
-import { PolecatReconciler, type StatusSink } from '../../../src/controllers/polecat/reconcile.ts';
+import { POLECAT_KIND } from '../../../src/api/kinds.ts';
+import { PolecatReconciler } from '../../../src/controllers/polecat/reconcile.ts';
+import { PolecatDiscovery } from '../../../src/controllers/town-sync/discovery.ts';
+import type { StatusSink } from '../../../src/controllers/shared/sinks.ts';
 import { realClock } from '../../../src/runtime/clock.ts';
 import { StatusWriter } from '../../../src/runtime/status.ts';
 import type { KubeObject } from '../../../src/runtime/k8s.ts';
@@ -218,5 +221,129 @@ describe('Polecat controller (API server + simulated town)', () => {
     assert.equal(view?.status?.phase, 'Terminated');
     assert.equal(cond(view, 'Ready')?.reason, Reason.NukedOutsideKubernetes);
     assert.equal(slings(bead).length, 1, 'not re-slung');
+  });
+
+  test('SAFE_TO_NUKE with mq_status unknown (check-recovery could not reach the database) is not trusted', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'pushed, queue unknown' });
+    const { polecat } = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
+    const key = await create('mq-unknown', { rig: 'gastown', desiredState: 'Terminated' }, { labels: { [Label.Polecat]: polecat } });
+    const nukesBefore = nukes().length;
+    // Only check-recovery sees the database down: gt falls back to git (clean) and keeps
+    // SAFE_TO_NUKE with mq_status "unknown"; the town read itself still works.
+    await control.setFaultRules(bed.root, [{ match: 'gt polecat check-recovery', dbDown: true }]);
+    try {
+      const r = reconciler();
+      await r.reconcile(key);
+      const said = bed.calls('polecat', 'check-recovery').at(-1);
+      assert.ok(said, 'check-recovery was asked');
+      const view = await get(key);
+      const blocked = cond(view, 'CleanupBlocked');
+      assert.deepEqual([blocked?.status, blocked?.reason], ['True', Reason.MergeQueueUnknown]);
+      assert.match(view?.status?.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '', /SAFE_TO_NUKE.*merge queue unknown/);
+      assert.equal(nukes().length, nukesBefore, 'never nuked on an unproven verdict');
+      assert.ok(holderOf(bead), 'still in gt');
+      assert.ok(bed.events.some((e) => e.object === key && e.type === 'Warning' && e.reason === Reason.MergeQueueUnknown));
+    } finally {
+      await control.clearFaults(bed.root);
+    }
+  });
+
+  test('a beads database outage: views keep their phase, nothing is slung, nuked, discovered or deleted', async () => {
+    const working = await control.addBead(bed.root, { rig: 'gastown', title: 'working through an outage' });
+    const key = await create('outage-working', { rig: 'gastown', desiredState: 'Working', beadID: working });
+    const r = reconciler();
+    await r.reconcile(key);
+    const before = await get(key);
+    assert.equal(before?.status?.phase, 'Working');
+    const name = before?.status?.gtName;
+    assert.ok(name);
+    // A clean polecat asked to terminate, and one started outside Kubernetes with a discovered view.
+    const cleanBead = await control.addBead(bed.root, { rig: 'gastown', title: 'terminate me later' });
+    const clean = await control.slingOutside(bed.root, cleanBead, 'gastown', { convoy: false });
+    const outside = await control.addBead(bed.root, { rig: 'gastown', title: 'outside work' });
+    const discovered = await control.slingOutside(bed.root, outside, 'gastown', { convoy: false });
+    const listViews = async () => (await bed.kube.list<Polecat>(POLECAT_KIND, { namespace: NS })).items.filter((v) => v.metadata.labels?.[Label.Discovered] === 'true');
+    let cached: readonly Polecat[] = [];
+    const discovery = new PolecatDiscovery({ client: bed.kube, listPolecats: () => cached, namespace: NS });
+    cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
+    assert.equal((await discovery.sync(await bed.observer.syncNow('before the outage'))).failed, 0);
+    const viewsBefore = (await listViews()).map((v) => [v.metadata.name, v.spec.desiredState, v.spec.beadID]);
+    const discoveredView = (await listViews()).find((v) => v.metadata.labels?.[Label.Polecat] === discovered.polecat);
+    assert.deepEqual([discoveredView?.spec.desiredState, discoveredView?.spec.beadID], ['Working', outside], 'the outside polecat has a Working view');
+    const term = await create('outage-terminate', { rig: 'gastown', desiredState: 'Terminated' }, { labels: { [Label.Polecat]: clean.polecat } });
+
+    await control.setFaultRules(bed.root, [{ dbDown: true }]);
+    try {
+      // What real gt does: the list still exits 0, every polecat working/stalled and no issue.
+      const listed = await bed.gt.polecatListAll();
+      const ours = listed.find((p) => p.rig === 'gastown' && p.name === name);
+      assert.equal(ours?.issue, undefined, 'gt polecat list lost the hooked bead');
+      assert.ok(listed.every((p) => p.issue === undefined && ['working', 'stalled', 'zombie'].includes(p.state.raw)));
+      const snapshot = await bed.observer.syncNow('outage');
+      assert.equal(snapshot.ok, false, 'the batched read fails as a whole');
+
+      const slingsBefore = bed.calls('sling').length;
+      const nukesBefore = nukes().length;
+      await r.reconcile(key);
+      await reconciler().reconcile(term);
+      const during = await get(key);
+      assert.equal(during?.status?.phase, 'Working', 'no Working -> Idle from a list without issues');
+      assert.equal(during?.status?.gtName, name);
+      assert.equal(during?.status?.beadID, working);
+      assert.equal(cond(during, 'Synced')?.status, 'False');
+      assert.notEqual((await get(term))?.status?.phase, 'Terminated');
+      assert.equal(bed.calls('sling').length, slingsBefore, 'nothing slung');
+      assert.equal(nukes().length, nukesBefore, 'nothing nuked');
+
+      cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
+      const result = await discovery.sync(snapshot);
+      assert.deepEqual(result, { created: 0, updated: 0, deleted: 0, failed: 0 });
+      assert.deepEqual((await listViews()).map((v) => [v.metadata.name, v.spec.desiredState, v.spec.beadID]), viewsBefore);
+      assert.ok(holderOf(outside) && holderOf(working) && holderOf(cleanBead), 'every polecat still in gt');
+    } finally {
+      await control.clearFaults(bed.root);
+    }
+    await r.reconcile(key);
+    const after = await get(key);
+    assert.equal(after?.status?.phase, 'Working');
+    assert.equal(cond(after, 'Synced')?.status, 'True');
+  });
+
+  test('a town read that succeeds while gt polecat list lost the beads: no Working -> Idle, no spec flip', async () => {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'stalled during a partial outage' });
+    const key = await create('partial-outage', { rig: 'gastown', desiredState: 'Working', beadID: bead });
+    const r = reconciler();
+    await r.reconcile(key);
+    const name = (await get(key))?.status?.gtName;
+    assert.ok(name);
+    await control.killSession(bed.root, 'gastown', name);
+    const outside = await control.addBead(bed.root, { rig: 'gastown', title: 'outside, partial outage' });
+    const { polecat } = await control.slingOutside(bed.root, outside, 'gastown', { convoy: false });
+    let cached: readonly Polecat[] = [];
+    const discovery = new PolecatDiscovery({ client: bed.kube, listPolecats: () => cached, namespace: NS });
+    const viewOf = async () => (await bed.kube.list<Polecat>(POLECAT_KIND, { namespace: NS })).items.find((v) => v.metadata.labels?.[Label.Polecat] === polecat && v.metadata.labels?.[Label.Discovered] === 'true');
+    cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
+    await discovery.sync(await bed.observer.syncNow('before'));
+    assert.deepEqual([(await viewOf())?.spec.desiredState, (await viewOf())?.spec.beadID], ['Working', outside]);
+
+    // Only the polecat listing sees the database down: the rest of the read succeeds.
+    await control.setFaultRules(bed.root, [{ match: 'gt polecat list', dbDown: true }]);
+    try {
+      const snapshot = await bed.observer.syncNow('partial outage');
+      assert.ok(snapshot.ok, 'the town read succeeded');
+      assert.equal(snapshot.polecats.get(`gastown/${name}`)?.issue, undefined);
+      assert.equal(snapshot.polecats.get(`gastown/${name}`)?.state.raw, 'stalled');
+      await r.reconcile(key);
+      const view = await get(key);
+      assert.equal(view?.status?.phase, 'Working', 'its bead is open in the bead read: still Working (and Stuck: stalled)');
+      assert.equal(view?.status?.beadID, bead);
+      assert.equal(cond(view, 'Stuck')?.reason, Reason.GTStateStalled);
+      cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
+      const result = await discovery.sync(snapshot);
+      assert.equal(result.updated + result.deleted, 0);
+      assert.deepEqual([(await viewOf())?.spec.desiredState, (await viewOf())?.spec.beadID], ['Working', outside], 'no flip to Idle');
+    } finally {
+      await control.clearFaults(bed.root);
+    }
   });
 });

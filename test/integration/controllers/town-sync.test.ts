@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildCrds, Label } from '../../../src/api/index.ts';
-import { POLECAT_KIND } from '../../../src/controllers/town-sync/discovery.ts';
+import { POLECAT_KIND } from '../../../src/api/kinds.ts';
 import { TownSync } from '../../../src/controllers/town-sync/index.ts';
 import { TownObserver } from '../../../src/controllers/town-sync/observer.ts';
 import type { TownSnapshot } from '../../../src/controllers/town-sync/snapshot.ts';

@@ -462,3 +462,96 @@ describe('polecat outcomes', () => {
     assert.equal(d.events.at(-1)?.type, 'Warning');
   });
 });
+
+describe('polecat decide: SAFE_TO_NUKE must be proven (gt keeps it when the merge-queue check fails)', () => {
+  const terminating = (extra: Parameters<typeof polecat>[0] = {}) =>
+    polecat({ ...extra, spec: { desiredState: 'Terminated', ...extra.spec }, status: { phase: 'Working', gtName: 'nux', beadID: 'gt-abc12' } });
+  const listed = [item('nux', 'working', { issue: 'gt-abc12' })];
+  const check = (verdict: string, cleanup: string, over: { mqStatus?: string; branch?: string; issue?: string } = {}) => ({
+    ok: true as const, value: { ...recovery(verdict, cleanup), branch: 'polecat/nux', ...over },
+  });
+  // [case, verdict, cleanup, mq_status, bead status in the bead read, nuke?]
+  const table: [string, string, string, string | undefined, string | undefined, boolean][] = [
+    ['MR submitted', 'SAFE_TO_NUKE', 'clean', 'submitted', 'open', true],
+    ['no branch, so no merge-queue check, clean', 'SAFE_TO_NUKE', 'clean', undefined, 'open', true],
+    ['mq unknown (database down: git fallback, MR search failed)', 'SAFE_TO_NUKE', 'clean', 'unknown', 'open', false],
+    ['mq unknown, bead not in the read', 'SAFE_TO_NUKE', 'clean', 'unknown', undefined, false],
+    ['mq unknown but the bead is closed (work done)', 'SAFE_TO_NUKE', 'clean', 'unknown', 'closed', true],
+    ['a newer mq status', 'SAFE_TO_NUKE', 'clean', 'not_required', 'open', false],
+    ['no mq status and an unknown cleanup status', 'SAFE_TO_NUKE', '', undefined, 'open', false],
+  ];
+  for (const [name, verdict, cleanup, mq, beadStatus, nuke] of table) {
+    test(`${name} -> ${nuke ? 'nuke without --force' : 'CleanupBlocked=MergeQueueUnknown, no nuke'}`, () => {
+      const snapshot = town({ polecats: listed, beads: beadStatus === undefined ? [] : [bead('gt-abc12', beadStatus)] });
+      const d = decide({ polecat: terminating(), snapshot, recovery: check(verdict, cleanup, mq === undefined ? {} : { mqStatus: mq }) });
+      if (nuke) {
+        assert.deepEqual(d.actions, [{ type: 'nuke', rig: 'gastown', name: 'nux', force: false }]);
+        return;
+      }
+      assert.deepEqual(d.actions, []);
+      assert.deepEqual(cond(d.status, 'CleanupBlocked'), { status: 'True', reason: Reason.MergeQueueUnknown });
+      assert.deepEqual(d.events.map((e) => [e.type, e.reason]), [['Warning', Reason.MergeQueueUnknown]]);
+      assert.equal(d.requeueAfterMs, DEFAULT_POLECAT_CONFIG.cleanupRetryMs, 'retried later');
+      assert.equal(d.released, false);
+      const message = d.status.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '';
+      assert.match(message, /merge queue/);
+      assert.match(message, /gt mq submit --branch polecat\/nux/);
+      assert.match(message, new RegExp(`${Annotation.ForceTerminate}="true"`));
+    });
+  }
+
+  test('the bead checked is the one gt names, else the view\'s', () => {
+    const snapshot = town({ polecats: listed, beads: [bead('gt-abc12', 'open'), bead('gt-other', 'closed')] });
+    const d = decide({ polecat: terminating(), snapshot, recovery: check('SAFE_TO_NUKE', 'clean', { mqStatus: 'unknown', issue: 'gt-other' }) });
+    assert.equal(d.actions[0]?.type, 'nuke');
+  });
+
+  test('deletion is held back the same way', () => {
+    const d = decide({ polecat: following(), deleting: true, snapshot: town({ polecats: listed }), recovery: check('SAFE_TO_NUKE', 'clean', { mqStatus: 'unknown' }) });
+    assert.deepEqual(d.actions, []);
+    assert.equal(d.released, false);
+    assert.equal(cond(d.status, 'CleanupBlocked')?.reason, Reason.MergeQueueUnknown);
+  });
+
+  test('the force-terminate annotation still nukes with --force', () => {
+    const forced = terminating({ annotations: { [Annotation.ForceTerminate]: 'true' } });
+    const d = decide({ polecat: forced, snapshot: town({ polecats: listed }), recovery: check('SAFE_TO_NUKE', 'clean', { mqStatus: 'unknown' }) });
+    assert.deepEqual(d.actions, [{ type: 'nuke', rig: 'gastown', name: 'nux', force: true }]);
+  });
+
+  test('NEEDS_MQ_SUBMIT (an idle polecat after gt done) is blocked and says how to submit or force', () => {
+    const d = decide({ polecat: terminating(), snapshot: town({ polecats: [item('nux', 'idle', { sessionRunning: false })] }), recovery: check('NEEDS_MQ_SUBMIT', 'clean', { mqStatus: 'not_submitted' }) });
+    assert.deepEqual(d.actions, []);
+    const c = d.status.conditions?.find((x) => x.type === 'CleanupBlocked');
+    assert.equal(c?.reason, Reason.NeedsMergeRequestSubmit);
+    assert.match(c?.message ?? '', /never submitted to the merge queue/);
+    assert.match(c?.message ?? '', /gt mq submit --branch polecat\/nux/);
+    assert.match(c?.message ?? '', new RegExp(`${Annotation.ForceTerminate}="true"`));
+  });
+});
+
+describe('polecat decide: a listing without issues (beads database down) is not evidence', () => {
+  // With the database down `gt polecat list` exits 0 and shows every polecat working/stalled,
+  // no issue. Only the batched bead read (which then fails as a whole) can say the work is done.
+  const rows: [string, ReturnType<typeof item>, ReturnType<typeof bead>[], string][] = [
+    ['working, no issue, bead open', item('nux', 'working'), [bead('gt-abc12', 'open')], 'Working'],
+    ['stalled, no issue, bead open', item('nux', 'stalled'), [bead('gt-abc12', 'open')], 'Working'],
+    ['stalled, no issue, bead not in the read', item('nux', 'stalled'), [], 'Idle'],
+    ['stalled, no issue, bead closed', item('nux', 'stalled'), [bead('gt-abc12', 'closed')], 'Idle'],
+    ['idle (gt says so), bead open', item('nux', 'idle', { sessionRunning: false }), [bead('gt-abc12', 'open')], 'Idle'],
+  ];
+  for (const [name, listed, beads, phase] of rows) {
+    test(`Working view, ${name} -> ${phase}`, () => {
+      const d = decide({ polecat: following(), snapshot: town({ polecats: [listed], beads }) });
+      assert.equal(d.status.phase, phase);
+      assert.equal(d.status.beadID, 'gt-abc12', 'the bead is kept: a listing without an issue does not clear it');
+      assert.notEqual(d.status.phase, 'Terminated');
+    });
+  }
+
+  test('a view never given a bead still goes Idle for a stalled polecat without an issue', () => {
+    const discovered = polecat({ spec: { desiredState: 'Idle', beadID: undefined }, labels: { [Label.Discovered]: 'true', [Label.Polecat]: 'nux' } });
+    const d = decide({ polecat: discovered, snapshot: town({ polecats: [item('nux', 'stalled')] }) });
+    assert.equal(d.status.phase, 'Idle');
+  });
+});

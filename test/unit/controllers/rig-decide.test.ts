@@ -2,9 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConditionType, gtRigName, parseRig, Reason, RigPhase, type Rig, type RigStatus } from '../../../src/api/index.ts';
 import { GT_ERROR_KINDS } from '../../../src/gt/errors.ts';
-import { decideRig, normaliseGitUrl, reasonForGtError, type PathCheck } from '../../../src/controllers/rig/decide.ts';
+import { decideRig, normaliseGitUrl, type PathCheck } from '../../../src/controllers/rig/decide.ts';
+import { reasonForGtError } from '../../../src/controllers/shared/gt-failure.ts';
 import type { TownData, TownSnapshot } from '../../../src/controllers/town-sync/snapshot.ts';
-import { convoy, dataOf, gtError, polecat, rig, type FakeTown } from './town-sync-fixtures.ts';
+import { convoy, dataOf, gtError, known, polecat, rig, runtime, type FakeTown } from './town-sync-fixtures.ts';
+import type { AgentRuntime, Rig as GtRig } from '../../../src/gt/types.ts';
+import { observedFigures } from '../../../src/controllers/rig/decide.ts';
 
 const NOW = Date.UTC(2026, 3, 1, 12, 0, 0);
 
@@ -142,4 +145,30 @@ describe('decideRig', () => {
   test('git URLs compare without .git and trailing slashes', () => {
     assert.equal(normaliseGitUrl('https://x/y.git/'), normaliseGitUrl('https://x/y'));
   });
+});
+
+describe('witness / refinery running (gt rig list, else gt status agents; never has_witness)', () => {
+  const svc = (raw: string): GtRig['witness'] => (raw === 'running' || raw === 'stopped' ? known(raw) : { kind: 'unknown', raw });
+  const agent = (role: string, running: boolean): AgentRuntime => ({
+    name: role, address: `gastown/${role}`, session: `gt-gastown-${role}`, role, running, hasWork: false, unreadMail: 0,
+  });
+  // [case, rig list witness, rig list refinery, has_witness/has_refinery, agents, witnessRunning, refineryRunning]
+  const table: [string, string, string, boolean, AgentRuntime[], boolean | undefined, boolean | undefined][] = [
+    ['rig list says running', 'running', 'running', true, [], true, true],
+    ['rig list says stopped although the witness dir and refinery clone exist', 'stopped', 'stopped', true, [], false, false],
+    ['rig list says stopped, a stale agent entry says running: rig list wins', 'stopped', 'running', true, [agent('witness', true), agent('refinery', false)], false, true],
+    ['error entry ("") falls back to the agents', '', '', true, [agent('witness', true), agent('refinery', false)], true, false],
+    ['error entry, no agents: unknown, not has_witness', '', '', true, [], undefined, undefined],
+    ['error entry, no directories, agent running', '', '', false, [agent('witness', true), agent('refinery', true)], true, true],
+    ['a polecat agent is not the witness', '', '', true, [agent('polecat', true)], undefined, undefined],
+  ];
+  for (const [name, witness, refinery, has, agents, wantWitness, wantRefinery] of table) {
+    test(name, () => {
+      const listed: GtRig = { ...rig('gastown'), witness: svc(witness), refinery: svc(refinery) };
+      const rt = { ...runtime('gastown'), hasWitness: has, hasRefinery: has, agents };
+      const figures = observedFigures({ rig: listed, runtime: rt, activeConvoys: 0 });
+      assert.equal(figures.witnessRunning, wantWitness);
+      assert.equal(figures.refineryRunning, wantRefinery);
+    });
+  }
 });

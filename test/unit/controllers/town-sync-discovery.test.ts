@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Label, parsePolecat, type Polecat } from '../../../src/api/index.ts';
 import { discoveredName, planDiscovery } from '../../../src/controllers/town-sync/discovery.ts';
 import type { TownSnapshot } from '../../../src/controllers/town-sync/snapshot.ts';
-import { dataOf, gtError, polecat, rig } from './town-sync-fixtures.ts';
+import { bead, dataOf, gtError, polecat, rig } from './town-sync-fixtures.ts';
 
 const NS = 'gastown-views';
 
@@ -66,6 +66,34 @@ describe('planDiscovery', () => {
     const plan = planDiscovery(snapshot(), polecats, NS);
     assert.deepEqual(plan.updateSpec, [{ namespace: NS, name: 'gastown-nux', spec: { rig: 'gastown', desiredState: 'Working', beadID: 'gt-abc12' } }]);
   });
+
+  // With the beads database down, gt polecat list exits 0 and lists every polecat
+  // working/stalled without an issue: that alone must not turn a Working view Idle.
+  const working = () => [view('gastown-nux', { rig: 'gastown', desiredState: 'Working', beadID: 'gt-abc12' }, { labels: discoveredLabels('nux') })];
+  const listedAs = (state: string): TownSnapshot => ({
+    ok: true,
+    ...dataOf({ rigs: [rig('gastown', 'operational', 'gt')], polecats: [polecat('gastown', 'nux', undefined, state)], convoys: [], beads: new Map() }),
+  });
+  const withBeadRead = (snap: TownSnapshot, beads: [string, string][], missing: string[] = []): TownSnapshot =>
+    snap.ok ? { ...snap, beads: new Map(beads.map(([id, st]) => [id, bead(id, st)])), missingBeads: new Set(missing) } : snap;
+  const idle = [{ namespace: NS, name: 'gastown-nux', spec: { rig: 'gastown', desiredState: 'Idle' } }];
+  const cases: [string, TownSnapshot, typeof idle][] = [
+    ['working, no issue (database down)', listedAs('working'), []],
+    ['stalled, no issue (database down)', listedAs('stalled'), []],
+    ['working, no issue, bead still open', withBeadRead(listedAs('working'), [['gt-abc12', 'open']]), []],
+    ['no issue and the bead closed', withBeadRead(listedAs('working'), [['gt-abc12', 'closed']]), idle],
+    ['no issue and bd does not know the bead', withBeadRead(listedAs('stalled'), [], ['gt-abc12']), idle],
+    ['gt says idle', listedAs('idle'), idle],
+    ['gt says done', listedAs('done'), idle],
+  ];
+  for (const [name, snap, updates] of cases) {
+    test(`a Working discovered view, polecat ${name} -> ${updates.length > 0 ? 'Idle' : 'unchanged, not deleted'}`, () => {
+      const plan = planDiscovery(snap, working(), NS);
+      assert.deepEqual(plan.updateSpec, updates);
+      assert.deepEqual(plan.delete, []);
+      assert.deepEqual(plan.create, []);
+    });
+  }
 
   test('a failed read plans nothing (it is not an empty town)', () => {
     const polecats = [view('gastown-nux', { rig: 'gastown', desiredState: 'Idle' }, { labels: discoveredLabels('nux') })];

@@ -1,0 +1,23 @@
+// The two outputs every controller writes through, as small interfaces it owns (the runtime's
+// StatusWriter and EventRecorder satisfy them; tests pass fakes), and the Event a pure decide
+// returns for reconcile to record.
+import type { Reason } from '../../api/index.ts';
+import type { KubeObject } from '../../runtime/k8s.ts';
+import type { WithStatus } from '../../runtime/status.ts';
+
+/** Writes a status if it differs; resolves the written object, or undefined when nothing was written. */
+export interface StatusSink<S extends object> {
+  write<T extends WithStatus<S>>(obj: T, status: S): Promise<T | undefined>;
+}
+
+/** Records a Kubernetes Event; never throws. */
+export interface EventSink {
+  event(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+/** An Event a decision asks for. */
+export interface ViewEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: Reason;
+  readonly message: string;
+}

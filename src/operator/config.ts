@@ -1,0 +1,48 @@
+// The operator's settings after flag and environment parsing: one plain object, so the
+// composition root (index.ts) can be started from the CLI, from tests and from benchmarks alike.
+import type { Logger } from '../observability/logger.ts';
+import type { TownSelection } from '../town/select.ts';
+
+export interface EmbeddedApiServerConfig {
+  /** Start the embedded API server even when a kubeconfig is found. */
+  readonly force: boolean;
+  /** Data directory (SQLite, token, certificate, kubeconfig). */
+  readonly dataDir: string;
+  readonly host: string;
+  /** 0 picks a free port; the kubeconfig names the one chosen. */
+  readonly port: number;
+}
+
+export interface OperatorConfig {
+  readonly town: TownSelection;
+  /** Scripted activity in a simulated town (ms between steps); 0 = none. */
+  readonly simActivityMs: number;
+  /** --kubeconfig; undefined = KUBECONFIG, in-cluster, ~/.kube/config, else embedded. */
+  readonly kubeconfig?: string;
+  readonly embedded: EmbeddedApiServerConfig;
+  /** Install/update the CRDs at start: 'auto' = only on the embedded API server. */
+  readonly installCrds: boolean | 'auto';
+  /** Namespace of Polecat views created for polecats gt started outside Kubernetes. */
+  readonly discoveryNamespace: string;
+  /** Only watch this namespace (namespaced kinds); undefined = all. */
+  readonly watchNamespace?: string;
+  readonly syncIntervalMs: number;
+  readonly gtTimeoutMs: number;
+  readonly gtConcurrency: number;
+  readonly stuckThresholdMs: number;
+  /** Escalation mail address; `{rig}` is replaced by the rig's gt name. */
+  readonly escalationAddress: string;
+  readonly workers: number;
+  readonly metricsAddr: string;
+  readonly healthAddr: string;
+  readonly leaderElection: {
+    readonly enabled: boolean;
+    readonly namespace: string;
+    readonly name: string;
+    readonly leaseDurationMs: number;
+    readonly renewDeadlineMs: number;
+    readonly retryPeriodMs: number;
+  };
+  readonly shutdownTimeoutMs: number;
+  readonly logger: Logger;
+}

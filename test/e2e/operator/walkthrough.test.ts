@@ -1,0 +1,125 @@
+// The README walkthrough, end to end: `gastown-operator run` as a user starts it (embedded API
+// server, bundled simulator), driven only with the real kubectl; the town moves only through
+// the simulator's own CLI (what an agent or a person at the `gt` prompt would do).
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+const KUBECTL = '/usr/bin/kubectl';
+
+interface Operator { child: ChildProcess; stderr: () => string; exited: Promise<number | null> }
+
+function startOperator(dataDir: string, home: string): Operator {
+  const child = spawn(process.execPath, [
+    path.join(ROOT, 'src/main.ts'), 'run', '--simulate', '--data-dir', dataDir, '--sim-activity', 'off',
+    '--sync-interval', '3s', '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--log-format', 'json',
+  ], { env: { ...process.env, HOME: home, GT_SIM_NODE: process.execPath }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stderr: () => err, exited };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+}
+
+describe('README walkthrough: run, then drive it with kubectl', () => {
+  let dir: string;
+  let op: Operator;
+  let kubeconfig: string;
+  const kubectl = async (...args: string[]): Promise<string> =>
+    (await exec(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 })).stdout;
+  const simTown = (): string => path.join(dir, 'data', 'sim-town');
+  const sim = async (bin: 'gt-sim' | 'bd', ...args: string[]): Promise<string> =>
+    (await exec(path.join(ROOT, 'sim/bin', bin), args, {
+      env: { ...process.env, GT_TOWN_ROOT: simTown(), GT_SIM_NODE: process.execPath }, cwd: simTown(), timeout: 30_000,
+    })).stdout;
+  const jsonpath = async (resource: string, expr: string, ns = 'default'): Promise<string> =>
+    kubectl('get', resource, '-n', ns, '-o', `jsonpath=${expr}`);
+
+  before(async () => {
+    await exec(KUBECTL, ['version', '--client']); // fail loudly, never skip, without kubectl
+    dir = await mkdtemp(path.join(tmpdir(), 'walkthrough-'));
+    op = startOperator(path.join(dir, 'data'), dir);
+    kubeconfig = await waitFor('the kubectl line', () => /kubectl --kubeconfig (\S+) get gastown/.exec(op.stderr())?.[1]);
+  });
+
+  after(async () => {
+    if (op.child.exitCode === null) op.child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('announces the simulated town and the kubectl line', () => {
+    assert.match(op.stderr(), /SIMULATED TOWN/);
+    assert.equal(kubeconfig, path.join(dir, 'data', 'kubeconfig'));
+  });
+
+  test('the simulated rigs show as Operational Rigs', async () => {
+    const phases = await waitFor('three operational rigs', async () => {
+      const out = await kubectl('get', 'rigs', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}');
+      const lines = out.trim().split('\n').filter(Boolean);
+      return lines.length === 3 && lines.every((l) => l.endsWith('=Operational')) ? lines : undefined;
+    });
+    assert.deepEqual(phases.map((l) => l.split('=')[0]).sort(), ['beads', 'gastown', 'wasteland']);
+    const table = await kubectl('get', 'rigs');
+    assert.match(table, /^NAME\s+PHASE\s+POLECATS\s+CONVOYS\s+AGE/m);
+  });
+
+  test('a Convoy and a Polecat applied with kubectl are created in gt and progress to completion', async () => {
+    const watch = spawn(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'polecats', '-n', 'default', '-w', '--output-watch-events'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let watched = '';
+    watch.stdout.on('data', (c: Buffer) => { watched += c.toString(); });
+    try {
+      await exec(KUBECTL, ['--kubeconfig', kubeconfig, 'apply', '-f', path.join(ROOT, 'examples/walkthrough.yaml')]);
+      const gtName = await waitFor('the polecat to be Working with its gt name', async () => {
+        const [phase, name] = (await jsonpath('polecat/demo', '{.status.phase} {.status.gtName}')).split(' ');
+        return phase === 'Working' && name ? name : undefined;
+      });
+      const convoyId = await waitFor('the convoy created in gt', async () => {
+        const id = await jsonpath('convoy/demo', '{.status.beadsConvoyID}');
+        return /^hq-cv-[0-9a-z]{5}$/.test(id) ? id : undefined;
+      });
+      const calls = (await sim('gt-sim', 'calls')).trim().split('\n').map((l) => JSON.parse(l) as { bin: string; args: string[] });
+      assert.equal(calls.filter((c) => c.bin === 'gt' && c.args[0] === 'sling').length, 1, 'slung exactly once');
+      assert.equal(calls.filter((c) => c.bin === 'gt' && c.args[0] === 'convoy' && c.args[1] === 'create').length, 1, 'one convoy');
+
+      // The agent finishes its bead: the Polecat goes Idle, the convoy moves to 1/2.
+      await sim('gt-sim', 'done', `gastown/${gtName}`);
+      await waitFor('the polecat Idle', async () => (await jsonpath('polecat/demo', '{.status.phase}')) === 'Idle');
+      await waitFor('convoy progress 1/2', async () => (await jsonpath('convoy/demo', '{.status.progress}')) === '1/2');
+
+      // The other bead is closed with bd (no event-log line): the convoy completes.
+      await sim('bd', 'close', 'gt-ampfz');
+      await waitFor('the convoy Completed', async () => (await jsonpath('convoy/demo', '{.status.phase}')) === 'Completed');
+      const all = await kubectl('get', 'gastown', '-n', 'default');
+      assert.match(all, new RegExp(`convoy\\.gastown\\.gastown\\.io/demo\\s+Completed\\s+2/2\\s+${convoyId}`));
+      assert.match(all, new RegExp(`polecat\\.gastown\\.gastown\\.io/demo\\s+gastown\\s+Idle\\s+gt-a61fl\\s+${gtName}`));
+      assert.match(watched, /MODIFIED\s+demo\s+gastown\s+Working/, 'kubectl get -w saw the polecat change');
+    } finally {
+      watch.kill();
+    }
+  });
+
+  test('SIGTERM drains and exits 0', async () => {
+    op.child.kill('SIGTERM');
+    assert.equal(await op.exited, 0);
+  });
+});
