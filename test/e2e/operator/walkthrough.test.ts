@@ -118,6 +118,30 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     }
   });
 
+  test('/readyz is ready and /metrics shows the scenario', async () => {
+    const url = (what: string): string => {
+      const m = new RegExp(`${what}:\\s+(http://\\S+?)(?:/metrics|/healthz)`).exec(op.stderr());
+      assert.ok(m, `the ${what} URL is printed`);
+      return m[1]!;
+    };
+    const ready = await fetch(`${url('health')}/readyz`);
+    assert.equal(ready.status, 200);
+    const text = await (await fetch(`${url('metrics')}/metrics`)).text();
+    const value = (series: string): number | undefined => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    assert.equal(value('gastown_polecat_phase{rig="gastown",name="demo",phase="Idle"}'), 1);
+    assert.equal(value('gastown_polecat_phase{rig="gastown",name="demo",phase="Working"}'), 0);
+    assert.equal(value('gastown_convoy_phase{namespace="default",name="demo",phase="Completed"}'), 1);
+    assert.equal(value('gastown_rig_phase{rig="gastown",phase="Operational"}'), 1);
+    assert.equal(value('gastown_gt_cli_calls_total{command="gt sling",result="success"}'), 1);
+    assert.equal(value('gastown_gt_cli_calls_total{command="gt convoy create",result="success"}'), 1);
+    assert.equal(value('gastown_gt_circuit_breaker_state{state="closed"}'), 1);
+    assert.ok((value('gastown_reconcile_total{controller="polecat",result="success"}') ?? 0) > 0);
+    assert.ok((value('gastown_gt_cli_calls_total{command="gt polecat list",result="success"}') ?? 0) > 0);
+  });
+
   test('SIGTERM drains and exits 0', async () => {
     op.child.kill('SIGTERM');
     assert.equal(await op.exited, 0);
