@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs, flagValue, flagBool } from './args.ts';
 import type { ParsedArgs } from './args.ts';
 import * as control from './control.ts';
+import { MERGE_REQUEST_OUTCOMES } from './domain.ts';
 import { parseFaultRules } from './faults.ts';
 import { seededRng, defaultRng } from './ids.ts';
 import type { RigStatus } from './model.ts';
@@ -24,6 +25,9 @@ Commands:
   dirty <rig>/<polecat> [--uncommitted a,b] [--unpushed N] [--stash N] [--open-mr]
         [--needs-mq-submit] [--cleanup-status S]  set the worktree's dirt
   clean <rig>/<polecat>               clear all dirt; self-report clean
+  merge-request <rig> [--outcome success|resolved|conflict|failure] [--polecat P] [--queued SECONDS]
+                                      submit an MR (print its id); with --outcome the refinery finishes it
+  finish-mr <id> --outcome O [--reason R]   the refinery finishes an open MR
   park|dock|unpark <rig>              change rig status (no event)
   sling <bead> <rig> [--no-convoy]    sling outside k8s (events spawn/hook/sling)
   remove <rig>/<polecat>              remove a polecat outside k8s (no event)
@@ -112,6 +116,13 @@ async function polecatCommand(cmd: string, root: string, parsed: ParsedArgs): Pr
 
 type TownCommand = (root: string, parsed: ParsedArgs) => Promise<unknown>;
 
+function outcomeArg(value: string | undefined): control.MergeRequestOutcome | undefined {
+  if (value === undefined) return undefined;
+  const outcome = MERGE_REQUEST_OUTCOMES.find((o) => o === value);
+  if (outcome === undefined) throw new Error(`--outcome must be one of ${MERGE_REQUEST_OUTCOMES.join(', ')}, got '${value}'`);
+  return outcome;
+}
+
 function rigStatusCommand(status: RigStatus): TownCommand {
   return (root, parsed) => control.setRigStatus(root, parsed.positionals[1] ?? '', status);
 }
@@ -124,6 +135,15 @@ const TOWN_COMMANDS: Record<string, TownCommand> = {
   'add-bead': async (root, p) => {
     const input = { title: p.positionals[1] ?? 'New task', ...optional('rig', flagValue(p, 'rig')), ...optional('issueType', flagValue(p, 'type')), ...optional('priority', num(p, 'priority')) };
     console.log(await control.addBead(root, input));
+  },
+  'merge-request': async (root, p) => {
+    const opts = { ...optional('outcome', outcomeArg(flagValue(p, 'outcome'))), ...optional('polecat', flagValue(p, 'polecat')), ...optional('queuedSeconds', num(p, 'queued')), ...optional('closeReason', flagValue(p, 'reason')) };
+    console.log(await control.mergeRequest(root, p.positionals[1] ?? '', opts));
+  },
+  'finish-mr': (root, p) => {
+    const outcome = outcomeArg(flagValue(p, 'outcome'));
+    if (outcome === undefined) throw new Error('finish-mr needs --outcome');
+    return control.finishMergeRequest(root, p.positionals[1] ?? '', outcome, defaultRng, flagValue(p, 'reason'));
   },
   'close-bead': (root, p) => control.closeBead(root, p.positionals[1] ?? '', flagValue(p, 'reason') ?? 'Closed'),
   park: rigStatusCommand('parked'),
@@ -164,7 +184,7 @@ const POLECAT_COMMANDS = new Set(['done', 'set-state', 'kill-session', 'dirty', 
 async function main(argv: readonly string[]): Promise<void> {
   const parsed = parseArgs(argv, {
     bools: ['help', 'no-convoy', 'open-mr', 'needs-mq-submit', 'add', 'clear'],
-    values: ['town', 'rigs', 'polecats', 'beads', 'convoys', 'seed', 'rig', 'type', 'priority', 'reason', 'uncommitted', 'unpushed', 'stash', 'cleanup-status', 'max-polecats', 'convoy-tracking-fails', 'keep', 'interval'],
+    values: ['town', 'rigs', 'polecats', 'beads', 'convoys', 'seed', 'rig', 'type', 'priority', 'reason', 'uncommitted', 'unpushed', 'stash', 'cleanup-status', 'max-polecats', 'convoy-tracking-fails', 'keep', 'interval', 'outcome', 'polecat', 'queued'],
     short: { h: 'help' },
   });
   const cmd = parsed.positionals[0];

@@ -124,11 +124,52 @@ export async function makeDirty(root: string, rig: string, polecat: string, dirt
     if (dirt.openMr === true && p.dirt.openMr === undefined) p.dirt.openMr = domain.addMergeRequest(state, p, rng).id;
     if (dirt.openMr === false && p.dirt.openMr !== undefined) {
       const mr = state.beads[p.dirt.openMr];
-      if (mr !== undefined) domain.closeBead(mr, 'merged');
+      if (mr !== undefined && mr.status !== 'closed') domain.finishMergeRequest(mr, 'success', rng);
       delete p.dirt.openMr;
     }
     if (dirt.cleanupStatus === null) delete p.cleanupStatus;
     else if (dirt.cleanupStatus !== undefined) p.cleanupStatus = dirt.cleanupStatus;
+  });
+}
+
+export type { MergeRequestOutcome } from './domain.ts';
+
+export interface MergeRequestOptions {
+  /** How the refinery finishes it (see domain.finishMergeRequest); omitted: it stays open. */
+  outcome?: domain.MergeRequestOutcome;
+  /** The polecat whose branch and hooked bead it carries; default a made-up worker. */
+  polecat?: string;
+  /** Backdates created_at by this much, so the merge takes that long (duration metric). */
+  queuedSeconds?: number;
+  /** Overrides the bd close reason the outcome would write. */
+  closeReason?: string;
+}
+
+/**
+ * A merge request of `rig` submitted to the refinery (a wisp labelled gt:merge-request, as
+ * `gt done` / `gt mq submit` create it) and, with `outcome`, finished by the refinery in the
+ * same step. No event (gt writes none for MR beads). Returns the MR id.
+ */
+export async function mergeRequest(root: string, rig: string, opts: MergeRequestOptions = {}, rng: Rng = defaultRng): Promise<string> {
+  return change(root, (state) => {
+    if (state.rigs[rig] === undefined) throw new Error(`rig '${rig}' not found`);
+    const p = opts.polecat === undefined ? undefined : polecatOf(state, rig, opts.polecat);
+    const mr = p !== undefined
+      ? domain.addMergeRequest(state, p, rng)
+      : domain.addRigMergeRequest(state, rig, { branch: `polecat/sim-${Math.floor(rng() * 1e6).toString(36)}`, worker: 'sim' }, rng);
+    if (opts.queuedSeconds !== undefined) mr.createdAt = new Date(Date.now() - opts.queuedSeconds * 1000).toISOString();
+    if (opts.outcome !== undefined) domain.finishMergeRequest(mr, opts.outcome, rng, opts.closeReason);
+    return mr.id;
+  });
+}
+
+/** The refinery finishes an open merge request with `outcome` (no event). */
+export async function finishMergeRequest(root: string, id: string, outcome: domain.MergeRequestOutcome, rng: Rng = defaultRng, closeReason?: string): Promise<void> {
+  await change(root, (state) => {
+    const mr = state.beads[id];
+    if (mr === undefined || mr.issueType !== 'merge-request') throw new Error(`merge request '${id}' not found`);
+    if (mr.status === 'closed') throw new Error(`merge request '${id}' is already closed`);
+    domain.finishMergeRequest(mr, outcome, rng, closeReason);
   });
 }
 

@@ -267,19 +267,104 @@ export function addBead(state: SimState, input: NewBead, rng: Rng): SimBead {
   return bead;
 }
 
-/** A merge-request bead with the `key: value` description lines the refinery reads. */
-export function addMergeRequest(state: SimState, p: SimPolecat, rng: Rng): SimBead {
-  const rig = state.rigs[p.rig];
+export interface MergeRequestInput {
+  branch: string;
+  worker: string;
+  sourceIssue?: string;
+  target?: string;
+}
+
+/**
+ * A merge-request bead as `gt mq submit` / `gt done` create it: a wisp labelled
+ * `gt:merge-request` in the rig's prefix, with the `key: value` description lines the
+ * refinery reads (gastown internal/beads/fields.go FormatMRFields order).
+ */
+export function addRigMergeRequest(state: SimState, rigName: string, input: MergeRequestInput, rng: Rng): SimBead {
+  const rig = state.rigs[rigName];
   const lines = [
-    `branch: ${p.branch}`,
-    'target: main',
-    `source_issue: ${p.hookBead ?? ''}`,
-    `worker: ${p.name}`,
-    `rig: ${p.rig}`,
-    `commit_sha: ${Array.from({ length: 40 }, () => Math.floor(rng() * 16).toString(16)).join('')}`,
+    `branch: ${input.branch}`,
+    `target: ${input.target ?? 'main'}`,
+    `source_issue: ${input.sourceIssue ?? ''}`,
+    `worker: ${input.worker}`,
+    `rig: ${rigName}`,
+    `commit_sha: ${hex40(rng)}`,
     'retry_count: 0',
   ];
-  return addBead(state, { prefix: rig?.prefix ?? p.rig, title: `Merge: ${p.branch}`, description: lines.join('\n'), issueType: 'merge-request', labels: ['gt:merge-request'] }, rng);
+  const bead = addBead(state, { prefix: rig?.prefix ?? rigName, title: `Merge: ${input.branch}`, description: lines.join('\n'), issueType: 'merge-request', labels: ['gt:merge-request'] }, rng);
+  bead.ephemeral = true;
+  return bead;
+}
+
+/** A merge-request bead for a polecat's branch and hooked bead. */
+export function addMergeRequest(state: SimState, p: SimPolecat, rng: Rng): SimBead {
+  return addRigMergeRequest(state, p.rig, { branch: p.branch, worker: p.name, ...(p.hookBead !== undefined ? { sourceIssue: p.hookBead } : {}) }, rng);
+}
+
+function hex40(rng: Rng): string {
+  return Array.from({ length: 40 }, () => Math.floor(rng() * 16).toString(16)).join('');
+}
+
+/**
+ * How the refinery finishes a merge request (gastown internal/refinery, formulas):
+ * - `success`: Engineer.HandleMRInfoSuccess writes `merge_commit` and `close_reason: merged`
+ *   into the description, then `bd close --reason merged`;
+ * - `resolved`: merged by the conflict-resolution formula: `bd close --reason "merged after
+ *   conflict resolution"`, description untouched (no merge_commit);
+ * - `conflict`: closed over a merge conflict: `close_reason: conflict` (refinery
+ *   CloseReasonConflict) and a bd close reason naming the conflict. (The real Engineer keeps a
+ *   conflicting MR open, blocked on a resolution task; a human or agent closing it over the
+ *   conflict, e.g. `gt mq reject`, is what ends it this way.)
+ * - `failure`: rejected (`gt mq reject`: bd close reason `rejected: <why>`), description
+ *   untouched, so only bd shows why.
+ */
+export type MergeRequestOutcome = 'success' | 'resolved' | 'conflict' | 'failure';
+export const MERGE_REQUEST_OUTCOMES: readonly MergeRequestOutcome[] = ['success', 'resolved', 'conflict', 'failure'];
+
+/** MR description keys in gt's FormatMRFields order (other lines are kept after them). */
+const MR_FIELD_ORDER = ['branch', 'target', 'source_issue', 'worker', 'rig', 'commit_sha', 'merge_commit', 'close_reason', 'agent_bead', 'retry_count', 'last_conflict_sha', 'conflict_task_id', 'convoy_id'];
+
+/** gt's SetMRFields: replaces MR field lines, keeps the rest; empty and `retry_count: 0` are dropped. */
+export function setMrFields(description: string, updates: Readonly<Record<string, string>>): string {
+  const fields = new Map<string, string>();
+  const other: string[] = [];
+  for (const line of description.split('\n')) {
+    const m = /^([a-z_]+):\s*(.*)$/.exec(line);
+    if (m !== null && MR_FIELD_ORDER.includes(m[1] ?? '')) fields.set(m[1] ?? '', m[2] ?? '');
+    else if (line.trim() !== '') other.push(line);
+  }
+  for (const [k, v] of Object.entries(updates)) fields.set(k, v);
+  const lines = MR_FIELD_ORDER.filter((k) => (fields.get(k) ?? '') !== '' && !(k === 'retry_count' && fields.get(k) === '0')).map((k) => `${k}: ${fields.get(k) ?? ''}`);
+  return [...lines, ...other].join('\n');
+}
+
+/** Closes a merge request the way the refinery (or `gt mq reject`) does for `outcome`. */
+export function finishMergeRequest(mr: SimBead, outcome: MergeRequestOutcome, rng: Rng, reason?: string): void {
+  switch (outcome) {
+    case 'success':
+      mr.description = setMrFields(mr.description, { merge_commit: hex40(rng), close_reason: 'merged' });
+      closeBead(mr, reason ?? 'merged');
+      return;
+    case 'resolved':
+      closeBead(mr, reason ?? 'merged after conflict resolution');
+      return;
+    case 'conflict':
+      mr.description = setMrFields(mr.description, { close_reason: 'conflict' });
+      closeBead(mr, reason ?? `conflict: merge conflict rebasing ${descriptionValue(mr, 'branch') ?? 'the branch'} onto ${descriptionValue(mr, 'target') ?? 'main'}`);
+      return;
+    case 'failure':
+      closeBead(mr, reason ?? 'rejected: tests failed on the merged result');
+      return;
+  }
+}
+
+function descriptionValue(bead: SimBead, key: string): string | undefined {
+  const m = new RegExp(`^${key}: (.*)$`, 'm').exec(bead.description);
+  return m?.[1];
+}
+
+/** Every merge-request bead of `rig` (gt filters by the `rig:` field), any status. */
+export function rigMergeRequests(state: SimState, rig: SimRig): SimBead[] {
+  return Object.values(state.beads).filter((b) => b.issueType === 'merge-request' && b.description.includes(`\nrig: ${rig.name}\n`));
 }
 
 export function convoys(state: SimState): SimBead[] {
@@ -289,9 +374,7 @@ export function convoys(state: SimState): SimBead[] {
 }
 
 export function openMergeRequests(state: SimState, rig: SimRig): SimBead[] {
-  return Object.values(state.beads).filter(
-    (b) => b.issueType === 'merge-request' && b.status !== 'closed' && b.description.includes(`\nrig: ${rig.name}\n`),
-  );
+  return rigMergeRequests(state, rig).filter((b) => b.status !== 'closed');
 }
 
 export interface TrackedIssue {

@@ -60,6 +60,12 @@ export interface SimBead {
   closedAt?: string;
   closeReason?: string;
   labels: string[];
+  /**
+   * A wisp (beads' ephemeral table): merge requests are, as `gt mq submit` creates them with
+   * `Ephemeral: true`. gt lists wisp MRs from SQL, so `gt mq list` prints them without
+   * `closed_at` and `issue_type` (see gt/agents.ts); bd show finds them like any bead.
+   */
+  ephemeral?: boolean;
   /** For convoys: ids of the beads this convoy tracks (`tracks` dependencies). */
   tracks?: string[];
 }

@@ -17,6 +17,7 @@ import {
   countField,
   generationField,
   lastFailureSchema,
+  timestampField,
 } from './common.ts';
 import { beadsPrefixSchema, localPathSchema, MAX_URL_LENGTH } from './formats.ts';
 import { decoderFor, type KindDefinition } from './kind.ts';
@@ -41,15 +42,36 @@ export const rigSpecSchema = z
   .describe('Where the rig lives on the town host and what the town should report for it.');
 export type RigSpec = z.infer<typeof rigSpecSchema>;
 
+/** At most this many ids in `countedThrough.ids` (observability/refinery.ts WATERMARK_MAX_IDS). */
+export const MERGE_WATERMARK_MAX_IDS = 50;
+
+export const mergeWatermarkSchema = z
+  .object({
+    closedAt: timestampField('Close time of the latest merge request counted (the epoch before any).'),
+    ids: z
+      .array(z.string().min(1).max(128).regex(/^\S+$/, { error: 'must not contain whitespace' }))
+      .max(MERGE_WATERMARK_MAX_IDS)
+      .describe('Ids of the merge requests closed at exactly closedAt that were counted.'),
+  })
+  .describe(
+    'How far the refinery merge metrics have counted this rig\'s closed merge requests, so that each merge is ' +
+      'counted once even across operator restarts. Written by the operator; do not edit.',
+  );
+export type MergeWatermarkStatus = z.infer<typeof mergeWatermarkSchema>;
+
 export const mergeQueueStatusSchema = z
   .object({
-    pending: countField('Merge requests waiting in the refinery queue.'),
-    inFlight: countField('Merge requests being processed.'),
-    blocked: countField('Merge requests blocked (conflicts, failed checks).'),
+    pending: countField('Merge requests waiting in the refinery queue.').optional(),
+    inFlight: countField('Merge requests being processed.').optional(),
+    blocked: countField('Merge requests blocked (conflicts, failed checks).').optional(),
     state: z.string().max(64).describe("The queue's state as gt reports it: idle, processing, blocked.").optional(),
     health: z.string().max(64).describe("The queue's health as gt reports it: healthy, stale, empty.").optional(),
+    countedThrough: mergeWatermarkSchema.optional(),
   })
-  .describe("The refinery's merge queue, from `gt status --json` (absent when gt did not report it).");
+  .describe(
+    "The refinery's merge queue: the figures from `gt status --json` (absent when gt reports no queue: it omits " +
+      'an empty one) and the watermark of the merge metrics.',
+  );
 export type MergeQueueStatus = z.infer<typeof mergeQueueStatusSchema>;
 
 export const rigStatusSchema = z

@@ -20,7 +20,7 @@ import {
 import { parseSling } from './parse/sling.ts';
 import { parseRefineryStatus, parseRigList, parseTownStatus, parseWitnessStatus } from './parse/town.ts';
 import { requireSuccess, type CompletedCall, type GtRunner, type Invocation } from './runner.ts';
-import type { BeadShowResult, NukeResult, PolecatListItem } from './types.ts';
+import { MQ_LIST_STATUSES, type BeadShowResult, type NukeResult, type PolecatListItem } from './types.ts';
 import {
   validateAddress, validateBeadId, validateBeadIds, validateConvoyId, validatePolecatName,
   validateRigName, validateText,
@@ -59,8 +59,13 @@ export function createCliGtClient(runner: GtRunner): GtClient {
     },
 
     mqList: async (rig, opts) => {
-      validateRigName('gt mq list', rig);
-      return gt('gt mq list', ['mq', 'list', rig, '--json'], opts, parseMqList);
+      const label = 'gt mq list';
+      validateRigName(label, rig);
+      const status = opts?.status;
+      if (status !== undefined && !MQ_LIST_STATUSES.includes(status)) {
+        throw new GtError('InvalidArgument', `${label}: invalid status ${JSON.stringify(status)}: expected one of ${MQ_LIST_STATUSES.join(', ')}`, { command: label });
+      }
+      return gt(label, ['mq', 'list', rig, '--json', ...(status !== undefined ? ['--status', status] : [])], opts, parseMqList);
     },
 
     polecatList: async (rig, opts) => {

@@ -11,7 +11,7 @@ import type { BreakerState } from './breaker.ts';
 import type {
   BeadShowResult, Convoy, ConvoyAddResult, ConvoyCheckResult, ConvoyCloseResult,
   ConvoyCreateOptions, ConvoyCreateResult, ConvoyListItem, GitState, HookStatus,
-  MailSendResult, MergeRequest, NukeResult, PolecatListItem, PolecatStatus, RecoveryCheck,
+  MailSendResult, MergeRequest, MqListStatus, NukeResult, PolecatListItem, PolecatStatus, RecoveryCheck,
   RefineryStatus, Rig, SlingOptions, SlingResult, TownStatus, WitnessStatus,
 } from './types.ts';
 
@@ -30,8 +30,14 @@ export interface GtClient {
   townStatus(opts?: CallOptions & { readonly fast?: boolean }): Promise<TownStatus>;
   witnessStatus(rig: string, opts?: CallOptions): Promise<WitnessStatus>;
   refineryStatus(rig: string, opts?: CallOptions): Promise<RefineryStatus>;
-  /** `gt mq list <rig> --json`: merge-request beads with their description fields parsed. */
-  mqList(rig: string, opts?: CallOptions): Promise<MergeRequest[]>;
+  /**
+   * `gt mq list <rig> --json [--status <s>]`: merge-request beads with their description
+   * fields parsed. Without `status` gt lists open MRs only; `closed` lists the finished ones
+   * (gt's own `--status` flag, exact match: gastown internal/cmd/mq.go, mq_list.go). Closed
+   * MRs stored as wisps come without `closed_at` (gt reads them with SQL that does not select
+   * it): use `updatedAt` then. gt's JSON never carries the bead's `close_reason`.
+   */
+  mqList(rig: string, opts?: CallOptions & { readonly status?: MqListStatus }): Promise<MergeRequest[]>;
   /**
    * `gt polecat list <rig> --json`. gt skips a rig it cannot read and still exits 0; the
    * client rejects instead (Unavailable when the database is down), so an empty or short

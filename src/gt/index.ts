@@ -14,7 +14,7 @@ export { GtError, GT_ERROR_KINDS, isGtError, type GtErrorKind } from './errors.t
 export { GtRunner } from './runner.ts';
 export type * from './types.ts';
 export {
-  BEAD_STATUSES, CLEANUP_STATUSES, CONVOY_STATUSES, MQ_HEALTHS, MQ_STATES, POLECAT_STATES,
+  BEAD_STATUSES, CLEANUP_STATUSES, CONVOY_STATUSES, MQ_HEALTHS, MQ_LIST_STATUSES, MQ_STATES, POLECAT_STATES,
   RECOVERY_VERDICTS, RIG_STATES, SERVICE_STATES,
 } from './types.ts';
 

@@ -191,6 +191,10 @@ export interface MergeRequestFields {
   readonly convoyId?: string;
 }
 
+/** Values of `gt mq list --status` (gt matches the bead status exactly; `all` disables the filter). */
+export const MQ_LIST_STATUSES = ['open', 'in_progress', 'closed', 'all'] as const;
+export type MqListStatus = (typeof MQ_LIST_STATUSES)[number];
+
 /** One entry of `gt mq list <rig> --json`: a merge-request bead plus its parsed fields. */
 export interface MergeRequest extends Bead {
   readonly mergeRequest: MergeRequestFields;

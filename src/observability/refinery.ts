@@ -1,9 +1,16 @@
 // Refinery merge outcomes, derived from merge-request beads, counted once each.
 //
-// Outcome of a merge-request bead (gt-contract.md): not closed = still queued; closed with a
-// `merge_commit` = success; closed with "conflict" in its close reason (the bead's or the
-// description's `close_reason`) = conflict; any other close = failure. Duration = created_at
-// to closed_at.
+// Outcome of a merge-request bead (gt-contract.md, gastown internal/refinery): not closed =
+// still queued; closed with a `merge_commit` = success (the Engineer writes `merge_commit` and
+// `close_reason: merged` into the description, then `bd close --reason merged`: engineer.go
+// HandleMRInfoSuccess); closed with a reason starting with "merged" = success too (the
+// conflict-resolution formula closes the original MR with `merged after conflict resolution`
+// and no merge_commit); closed with "conflict" in its close reason (the bead's or the
+// description's `close_reason`) = conflict; any other close (`rejected: ...` from
+// `gt mq reject`, `superseded`, a vanished branch) = failure. Duration = created_at to
+// closed_at. The reason is checked on the bead's close_reason first: `gt mq list` does not
+// print it (gt's Issue struct has no such field), so controllers/rig/merges.ts reads it with
+// `bd show` for the new merges whose description says nothing.
 //
 // Counting once, across restarts, without state outside resource status: the Rig's status
 // carries a bounded watermark, `status.mergeQueue.countedThrough = {closedAt, ids}`: the
@@ -11,13 +18,17 @@
 // when it closed after the watermark, or at the watermark's instant with an id not listed.
 // bd stamps closed_at when a bead is closed, so later closes have later (or equal) times;
 // the id list covers several closes within one timestamp tick. Re-opened and closed again is
-// a new attempt and counts again.
+// a new attempt and counts again. The close time is `closed_at`, else `updated_at`: merge
+// requests are wisps (`gt mq submit` creates them ephemeral) and gt lists closed wisps from
+// SQL that selects `updated_at` but not `closed_at` (gastown internal/beads/beads.go
+// ListMergeRequests). The same source must give the same time on every read: do not mix in
+// closed_at from another command.
 //
 // The first time a rig is observed (no watermark) nothing is counted: the merges of the past
 // did not happen "now", and counting them would show a burst in rate(). The watermark starts
 // at the latest close seen (or the epoch when there is none, so the first merge counts).
 //
-// Input: closed merge requests, e.g. `gt mq list <rig> --status closed --json` (`gt mq list`
+// Input: closed merge requests, `gt mq list <rig> --status closed --json` (`gt mq list`
 // without --status lists only open ones, which never carry an outcome).
 //
 // createMergeCounter adds one guard for the time between a status write and the informer
@@ -58,15 +69,19 @@ export interface MergeCount {
   readonly newWatermark: MergeWatermark;
 }
 
+/** `merged` (Engineer, gt mq post-merge) and `merged after conflict resolution` (formula). */
+const MERGED = /^\s*merged\b/i;
+const CONFLICT = /conflict/i;
+
 /** The outcome of one merge request; undefined while it is not closed. */
 export function mergeOutcome(mr: MergeRequestLike): MergeOutcome | undefined {
   if (mr.status.kind !== 'closed') return undefined;
   const closedAt = mr.closedAt ?? mr.updatedAt;
   if (closedAt === undefined || Number.isNaN(Date.parse(closedAt))) return undefined;
-  const reason = `${mr.closeReason ?? ''} ${mr.mergeRequest.closeReason ?? ''}`;
-  const result: MergeResult = nonEmpty(mr.mergeRequest.mergeCommit)
+  const reasons = [mr.closeReason, mr.mergeRequest.closeReason].filter(nonEmpty);
+  const result: MergeResult = nonEmpty(mr.mergeRequest.mergeCommit) || reasons.some((r) => MERGED.test(r))
     ? 'success'
-    : /conflict/i.test(reason) ? 'conflict' : 'failure';
+    : reasons.some((r) => CONFLICT.test(r)) ? 'conflict' : 'failure';
   const created = mr.createdAt === undefined ? Number.NaN : Date.parse(mr.createdAt);
   const seconds = (Date.parse(closedAt) - created) / 1000;
   return Number.isFinite(seconds) && seconds >= 0 ? { id: mr.id, result, closedAt, durationSeconds: seconds } : { id: mr.id, result, closedAt };
@@ -107,7 +122,7 @@ function advance(from: MergeWatermark, counted: readonly MergeOutcome[]): MergeW
   return { closedAt: last.closedAt, ids };
 }
 
-function nonEmpty(value: string | undefined): boolean {
+function nonEmpty(value: string | undefined): value is string {
   return value !== undefined && value.trim() !== '';
 }
 

@@ -1,11 +1,12 @@
 // `gt witness status`, `gt refinery status` and `gt mq list`: the rig-level agents and the
-// refinery's merge queue (open merge-request beads of the rig).
+// refinery's merge queue (merge-request beads of the rig; `gt mq list` shows the open ones
+// unless `--status` asks for others: gastown internal/cmd/mq_list.go).
 import { relative } from 'node:path';
 import { flagBool, flagValue, parseArgs } from '../args.ts';
-import { openMergeRequests, rigAgentSession, rigPolecats } from '../domain.ts';
+import { openMergeRequests, rigAgentSession, rigMergeRequests, rigPolecats } from '../domain.ts';
 import { CommandError, json, out } from '../output.ts';
 import type { CommandContext } from '../runtime.ts';
-import { DB_DOWN_MESSAGE, dbDown, gtIssue, requireArgs, requireRig } from './common.ts';
+import { DB_DOWN_MESSAGE, dbDown, gtMqIssue, requireArgs, requireRig } from './common.ts';
 
 /** The rig named by the first path segment of the cwd below the town, as gt infers it. */
 function rigFromCwd(ctx: CommandContext): string | undefined {
@@ -71,13 +72,14 @@ function mqList(ctx: CommandContext, args: readonly string[]): void {
   const rig = requireRig(state, parsed.positionals[0] ?? '');
   if (dbDown(ctx)) throw new CommandError(`querying merge queue: ${DB_DOWN_MESSAGE}`);
   const wanted = flagValue(parsed, 'status');
-  // Without --status gt shows open MRs only; in_progress ones are not in the list.
-  const mrs = openMergeRequests(state, rig)
-    .filter((m) => (wanted === undefined || flagBool(parsed, 'ready') ? m.status === 'open' : wanted === 'all' || m.status === wanted))
+  // Without --status (or with --ready) gt shows open MRs only, in_progress ones excluded;
+  // --status matches the bead status exactly (case-insensitive), `all` shows every status.
+  const mrs = rigMergeRequests(state, rig)
+    .filter((m) => (wanted === undefined || wanted === '' || flagBool(parsed, 'ready') ? m.status === 'open' : wanted.toLowerCase() === 'all' || m.status === wanted.toLowerCase()))
     .sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt));
   if (flagBool(parsed, 'json')) {
     // gt encodes a nil Go slice here, so an empty queue prints `null`, not `[]`.
-    json(ctx.output, mrs.length === 0 ? null : mrs.map(gtIssue));
+    json(ctx.output, mrs.length === 0 ? null : mrs.map(gtMqIssue));
     return;
   }
   out(ctx.output, `📋 Merge queue for '${rig.name}':`);

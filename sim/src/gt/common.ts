@@ -128,3 +128,29 @@ export function gtIssue(bead: SimBead): Record<string, unknown> {
     ...(bead.labels.length > 0 ? { labels: [...bead.labels] } : {}),
   };
 }
+
+/**
+ * A merge request as `gt mq list --json` prints it. Issues-table MRs go through bd list and
+ * print as gtIssue. Wisp MRs (the normal case: `gt mq submit` creates them ephemeral) come from
+ * gt's own SQL over the wisps table (gastown internal/beads/beads.go ListMergeRequests), which
+ * selects id, title, description, status, priority, assignee, created_at, updated_at,
+ * created_by and the labels, and sets `Ephemeral`: so no `closed_at` (even when closed),
+ * `issue_type` is `""`, and `ephemeral: true` comes last.
+ */
+export function gtMqIssue(bead: SimBead): Record<string, unknown> {
+  if (bead.ephemeral !== true) return gtIssue(bead);
+  return {
+    id: bead.id,
+    title: bead.title,
+    description: bead.description,
+    status: bead.status,
+    priority: bead.priority,
+    issue_type: '',
+    created_at: bead.createdAt,
+    ...(bead.owner !== '' ? { created_by: bead.owner } : {}),
+    updated_at: bead.updatedAt,
+    ...(bead.assignee !== '' ? { assignee: bead.assignee } : {}),
+    ...(bead.labels.length > 0 ? { labels: [...bead.labels] } : {}),
+    ephemeral: true,
+  };
+}

@@ -193,7 +193,10 @@ describe('gt read commands', () => {
     const mrs = parseJson<Array<Record<string, unknown>>>((await gt(town.root, ['mq', 'list', 'gastown', '--json'])).stdout);
     assert.equal(mrs.length, 1);
     // gastown internal/beads Issue, not bd's JSON: description always, no owner/close_reason.
-    assert.deepEqual(Object.keys(mrs[0]!), ['id', 'title', 'description', 'status', 'priority', 'issue_type', 'created_at', 'created_by', 'updated_at', 'labels']);
+    // MRs are wisps, read by gt's own SQL: issue_type "", no closed_at, ephemeral last.
+    assert.deepEqual(Object.keys(mrs[0]!), ['id', 'title', 'description', 'status', 'priority', 'issue_type', 'created_at', 'created_by', 'updated_at', 'labels', 'ephemeral']);
+    assert.equal(mrs[0]!['issue_type'], '');
+    assert.equal(mrs[0]!['ephemeral'], true);
     assert.deepEqual(mrs[0]!['labels'], ['gt:merge-request']);
     assert.match(String(mrs[0]!['description']), /^branch: polecat\/furiosa\/gt-\w+\ntarget: main\n/);
   });

@@ -181,3 +181,22 @@ describe('invalid arguments never reach a process', () => {
     assert.equal(client.breakerState(), 'closed');
   });
 });
+
+describe('gt mq list --status', () => {
+  test('no status: gt default (open only); a status is passed as gt spells the flag', async () => {
+    reply('null\n');
+    assert.deepEqual(await client.mqList('gastown'), []);
+    assert.deepEqual(await client.mqList('gastown', { status: 'closed' }), []);
+    assert.deepEqual(calls(), [
+      ['fake-cli', 'mq', 'list', 'gastown', '--json'],
+      ['fake-cli', 'mq', 'list', 'gastown', '--json', '--status', 'closed'],
+    ]);
+  });
+
+  test('an unknown status never reaches a process', async () => {
+    const err = await rejection(client.mqList('gastown', { status: '--all' as 'all' }));
+    assert.equal(err.kind, 'InvalidArgument');
+    assert.match(err.message, /invalid status "--all": expected one of open, in_progress, closed, all/);
+    assert.deepEqual(calls(), []);
+  });
+});

@@ -45,6 +45,11 @@ describe('mergeOutcome', () => {
     ['conflict in the description close_reason', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', descReason: 'CONFLICTS with main' }, 'conflict'],
     ['other close: failure', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', closeReason: 'tests failed' }, 'failure'],
     ['blank merge_commit is not a merge', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', mergeCommit: '  ' }, 'failure'],
+    ['closed "merged" without merge_commit (bd close --reason merged): success', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', closeReason: 'merged' }, 'success'],
+    ['the conflict-resolution formula\'s close: success, not conflict', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', closeReason: 'merged after conflict resolution' }, 'success'],
+    ['gt mq reject: failure', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', closeReason: 'rejected: does not build' }, 'failure'],
+    ['a rejection over a conflict: conflict', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', closeReason: 'rejected: unresolvable merge conflict' }, 'conflict'],
+    ['"merged" inside a sentence is not a merge', { id: 'gt-1', closed: '2026-04-01T10:05:00Z', closeReason: 'superseded: already merged elsewhere' }, 'failure'],
   ];
   for (const [name, spec, want] of cases) {
     test(name, () => assert.equal(mergeOutcome(mr(spec))?.result, want));
@@ -55,6 +60,11 @@ describe('mergeOutcome', () => {
     const noCreated = { ...mr({ id: 'b', closed: '2026-04-01T10:00:00Z', mergeCommit: 'x' }), createdAt: undefined };
     assert.equal(mergeOutcome(noCreated)?.durationSeconds, undefined);
     assert.equal(mergeOutcome(mr({ id: 'c', created: '2026-04-01T11:00:00Z', closed: '2026-04-01T10:00:00Z', mergeCommit: 'x' }))?.durationSeconds, undefined);
+  });
+
+  test('a wisp listed by gt has no closed_at: updated_at is its close time', () => {
+    const wisp = { ...mr({ id: 'gt-w', status: 'closed', mergeCommit: 'x', created: '2026-04-01T10:00:00Z' }), updatedAt: '2026-04-01T10:01:00Z' };
+    assert.deepEqual(mergeOutcome(wisp), { id: 'gt-w', result: 'success', closedAt: '2026-04-01T10:01:00Z', durationSeconds: 60 });
   });
 
   test('a closed bead without any usable time has no outcome (it cannot be ordered)', () => {

@@ -1,0 +1,221 @@
+// Refinery merge metrics for a Rig: which merges finished since the last count, and the
+// watermark that makes each one count once, kept in the Rig's status and nowhere else.
+//
+// How the operator learns that merges finished. `gt mq list <rig> --json` shows open merge
+// requests only, and an open MR carries no outcome. gt has a supported way to list the
+// finished ones: `gt mq list <rig> --status closed --json` (gastown internal/cmd/mq.go: the
+// `--status` flag; mq_list.go: it is passed to the query and matched exactly). gt reads both
+// beads tables for it (internal/beads/beads.go ListMergeRequests: `bd list --limit=0` for the
+// issues table, its own SQL for wisps, which is where `gt mq submit` puts MRs), filters by the
+// MR's `rig:` field and prints gt's Issue struct: `closed_at` only for issues-table MRs
+// (the wisp SQL does not select it, so `updated_at` is the close time there) and never the
+// bead's `close_reason`. Outcomes and the watermark rules are in observability/refinery.ts.
+// The alternative (keep the open MR ids in status, `bd show` the ones that disappeared) was
+// rejected: it still needs a per-rig `gt mq list` for the open ids, and misses every MR opened
+// and closed between two reads.
+//
+// Cost (gastown #4028). There is no town-wide form of the query, so it is one call per rig,
+// throttled here: a rig's closed MRs are read at most once per `minIntervalMs` (default 20 s,
+// every 2nd town-sync cycle at its 10 s default), and only when due: `intervalMs` (default 60 s,
+// every 6th cycle) after the last read, or sooner when the rig's queue figures from the
+// town sync (`gt status --json` rigs[].mq, already read every cycle) changed since the last
+// read, which is how a finished merge usually shows first. Plus one `bd show` of the new
+// merges whose outcome gt's JSON does not tell (closed with neither `merge_commit` nor
+// `close_reason` in the description, e.g. `merged after conflict resolution` or
+// `rejected: ...`): only when such merges appear, for just their ids. Nothing is read while the
+// town read fails or gt does not list the rig. gt itself purges closed wisps (`gt done` runs `bd purge`; the daemon's
+// reaper after 7 days): a merge closed and purged between two reads is never seen, which the
+// read on queue changes keeps rare.
+//
+// State: the watermark lives in `status.mergeQueue.countedThrough` (bounded: a time and at
+// most 50 ids). The adapter keeps in memory only what may be lost: the read schedule, and the
+// newest watermark it handed out (refinery.ts createMergeCounter: guards a stale informer
+// cache). After a restart the stored watermark alone decides, so merges counted before are not
+// counted again. A merge counted in the moment between the count and the status write of the
+// same reconcile can be counted again if the operator dies in that moment.
+//
+// Wiring (Rig reconcile, after decideRig; decideRig rebuilds mergeQueue without the
+// watermark, so it must always be put back):
+//   const watermark = await deps.merges?.observe({ rig: gtName, stored: storedWatermark(rig.status),
+//     queue: decision.status.mergeQueue, canRead: snapshot.ok && decision.status.operationalState !== undefined });
+//   const written = await status.write(obj, withMergeWatermark(decision.status, watermark ?? storedWatermark(rig.status)));
+import type { MergeQueueStatus, RigStatus } from '../../api/index.ts';
+import type { GtClient } from '../../gt/client.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { silentLogger } from '../../observability/logger.ts';
+import type { MergeRecord, OperatorMetrics } from '../../observability/metrics.ts';
+import {
+  countNewMerges, createMergeCounter, laterWatermark, type MergeCounter, type MergeRequestLike,
+  type MergeWatermark,
+} from '../../observability/refinery.ts';
+import type { Clock } from '../../runtime/clock.ts';
+
+export const RIG_MERGES_DEFAULTS = {
+  /** A rig's closed MRs are read this long after the last read at the latest. */
+  intervalMs: 60_000,
+  /** ...and never sooner than this after the last read (even when the queue changed). */
+  minIntervalMs: 20_000,
+} as const;
+
+// ---- Pure ----
+
+export interface MergeDecision {
+  /** What to record, oldest first. */
+  readonly merges: readonly MergeRecord[];
+  /** The watermark to store; the given object when nothing was counted. */
+  readonly watermark: MergeWatermark;
+}
+
+/**
+ * The merges of `rig` in `mrs` (its closed merge requests) that `stored` has not counted, and
+ * the watermark after counting them. No stored watermark (a rig seen for the first time)
+ * counts nothing and starts the watermark at the latest close.
+ */
+export function decideMerges(rig: string, mrs: readonly MergeRequestLike[], stored: MergeWatermark | undefined): MergeDecision {
+  const { merges, newWatermark } = countNewMerges(mrs, stored);
+  return {
+    merges: merges.map((m) => (m.durationSeconds === undefined ? { rig, result: m.result } : { rig, result: m.result, durationSeconds: m.durationSeconds })),
+    watermark: newWatermark,
+  };
+}
+
+/** Merges not counted yet whose outcome needs the bead's close_reason (gt's JSON lacks it). */
+export function idsNeedingCloseReason(mrs: readonly MergeRequestLike[], stored: MergeWatermark | undefined): string[] {
+  const fresh = new Set(countNewMerges(mrs, stored).merges.map((m) => m.id));
+  return mrs
+    .filter((mr) => fresh.has(mr.id) && blank(mr.mergeRequest.mergeCommit) && blank(mr.mergeRequest.closeReason) && blank(mr.closeReason))
+    .map((mr) => mr.id);
+}
+
+/** `mrs` with the close reasons bd reported filled in (times untouched: they order the watermark). */
+export function withCloseReasons<T extends MergeRequestLike>(mrs: readonly T[], reasons: ReadonlyMap<string, string>): T[] {
+  return mrs.map((mr) => {
+    const reason = reasons.get(mr.id);
+    return reason === undefined || !blank(mr.closeReason) ? mr : { ...mr, closeReason: reason };
+  });
+}
+
+/** The watermark stored in a Rig's status. */
+export function storedWatermark(status: Pick<RigStatus, 'mergeQueue'> | undefined): MergeWatermark | undefined {
+  return status?.mergeQueue?.countedThrough;
+}
+
+/**
+ * `status` with `watermark` in `mergeQueue.countedThrough` (closedAt normalised to RFC 3339 UTC
+ * as the CRD wants; the instant is unchanged at the millisecond precision it is compared at).
+ * Undefined leaves the status as it is.
+ */
+export function withMergeWatermark(status: RigStatus, watermark: MergeWatermark | undefined): RigStatus {
+  if (watermark === undefined) return status;
+  const millis = Date.parse(watermark.closedAt);
+  if (Number.isNaN(millis)) return status;
+  const countedThrough = { closedAt: new Date(millis).toISOString(), ids: [...watermark.ids] };
+  const mergeQueue: MergeQueueStatus = { ...status.mergeQueue, countedThrough };
+  return { ...status, mergeQueue };
+}
+
+function blank(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
+}
+
+/** The queue figures that, when they change, suggest a merge finished. */
+function queueSignature(queue: Pick<MergeQueueStatus, 'pending' | 'inFlight' | 'blocked'> | undefined): string {
+  return queue === undefined ? '-' : `${queue.pending ?? 0}/${queue.inFlight ?? 0}/${queue.blocked ?? 0}`;
+}
+
+// ---- The adapter the Rig reconcile calls ----
+
+export interface RigMergesDeps {
+  readonly client: Pick<GtClient, 'mqList' | 'beadShow'>;
+  readonly metrics: Pick<OperatorMetrics, 'recordMerge'>;
+  readonly clock: Pick<Clock, 'now'>;
+  readonly intervalMs?: number;
+  readonly minIntervalMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface ObserveMergesInput {
+  /** The gt rig name (the metrics' `rig` label). */
+  readonly rig: string;
+  /** `status.mergeQueue.countedThrough` as read from the cache (storedWatermark). */
+  readonly stored: MergeWatermark | undefined;
+  /** The queue figures just decided from the town snapshot (status.mergeQueue), if any. */
+  readonly queue?: Pick<MergeQueueStatus, 'pending' | 'inFlight' | 'blocked'> | undefined;
+  /** False while the town read fails or gt does not list the rig: nothing is read then. */
+  readonly canRead: boolean;
+  readonly signal?: AbortSignal;
+}
+
+interface ReadSchedule {
+  readonly at: number;
+  readonly queue: string;
+}
+
+export class RigMerges {
+  readonly #client: RigMergesDeps['client'];
+  readonly #clock: RigMergesDeps['clock'];
+  readonly #counter: MergeCounter;
+  readonly #intervalMs: number;
+  readonly #minIntervalMs: number;
+  readonly #log: Logger;
+  readonly #reads = new Map<string, ReadSchedule>();
+  /** The newest watermark handed out per rig (what the counter counts from, too). */
+  readonly #handedOut = new Map<string, MergeWatermark>();
+
+  constructor(deps: RigMergesDeps) {
+    this.#client = deps.client;
+    this.#clock = deps.clock;
+    this.#counter = createMergeCounter(deps.metrics);
+    this.#intervalMs = deps.intervalMs ?? RIG_MERGES_DEFAULTS.intervalMs;
+    this.#minIntervalMs = Math.min(deps.minIntervalMs ?? RIG_MERGES_DEFAULTS.minIntervalMs, this.#intervalMs);
+    this.#log = (deps.logger ?? silentLogger()).child({ component: 'rig-merges' });
+  }
+
+  /**
+   * Counts the rig's merges finished since the watermark (reading gt only when due) and
+   * returns the watermark to put into the status (withMergeWatermark); never throws: a failed
+   * read keeps the watermark and is retried when next due.
+   */
+  async observe(input: ObserveMergesInput): Promise<MergeWatermark | undefined> {
+    const { rig, stored } = input;
+    const keep = laterWatermark(stored, this.#handedOut.get(rig));
+    const now = this.#clock.now();
+    const queue = queueSignature(input.queue);
+    if (!input.canRead || !this.#due(rig, now, queue)) return keep;
+    this.#reads.set(rig, { at: now, queue });
+    try {
+      const closed = await this.#client.mqList(rig, { status: 'closed', ...(input.signal ? { signal: input.signal } : {}) });
+      const mrs = await this.#withReasons(closed, keep, input.signal);
+      const watermark = this.#counter.observe(rig, mrs, stored);
+      this.#handedOut.set(rig, watermark);
+      return watermark;
+    } catch (error) {
+      this.#log.warn({ rig, err: error }, 'reading closed merge requests failed; merges are counted at the next read');
+      return keep;
+    }
+  }
+
+  /** Drops what is kept for a deleted rig. */
+  forget(rig: string): void {
+    this.#reads.delete(rig);
+    this.#handedOut.delete(rig);
+    this.#counter.forget(rig);
+  }
+
+  #due(rig: string, now: number, queue: string): boolean {
+    const last = this.#reads.get(rig);
+    if (last === undefined) return true;
+    const since = now - last.at;
+    return since >= this.#intervalMs || (since >= this.#minIntervalMs && last.queue !== queue);
+  }
+
+  /** One `bd show` for the new merges whose outcome only the bead's close_reason tells. */
+  async #withReasons<T extends MergeRequestLike>(mrs: readonly T[], from: MergeWatermark | undefined, signal: AbortSignal | undefined): Promise<T[]> {
+    const ids = from === undefined ? [] : idsNeedingCloseReason(mrs, from);
+    if (ids.length === 0) return [...mrs];
+    const shown = await this.#client.beadShow(ids, signal ? { signal } : {});
+    const reasons = new Map<string, string>();
+    for (const bead of shown.found) if (bead.closeReason !== undefined) reasons.set(bead.id, bead.closeReason);
+    return withCloseReasons(mrs, reasons);
+  }
+}
