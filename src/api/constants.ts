@@ -49,8 +49,22 @@ export const Annotation = {
    * terminated or deleted although gt reports unsaved work. Any other value is ignored.
    */
   ForceTerminate: `${API_GROUP}/force-terminate`,
+  /**
+   * `"orphan"` on a Polecat: deleting the view leaves its gt polecat alone, like kubectl's
+   * `--cascade=orphan`. The finalizer is removed without `gt polecat check-recovery` or
+   * `gt polecat nuke`, and the gt polecat keeps running (town sync gives it a discovered view
+   * again if no other Polecat follows it). It changes nothing else: `desiredState: Terminated`
+   * still nukes. Together with force-terminate `"true"` the deletion is refused as ambiguous
+   * (CleanupBlocked/ConflictingDeleteAnnotations) until one of the two is removed. Any other
+   * value is ignored. Town sync sets it on a discovered view before deleting it because a
+   * user's Polecat follows the same gt polecat.
+   */
+  OnDelete: `${API_GROUP}/on-delete`,
 } as const;
 export type Annotation = (typeof Annotation)[keyof typeof Annotation];
+
+/** The value of the on-delete annotation that leaves the gt polecat alone. */
+export const ON_DELETE_ORPHAN = 'orphan';
 
 /** The value of a boolean label or annotation that is set. */
 export const TRUE_VALUE = 'true';
@@ -212,5 +226,11 @@ export const Reason = {
   // Polecat cleanup, appended: gt said SAFE_TO_NUKE but could not check the merge queue
   // (`mq_status: unknown`, e.g. the beads database is down), so the verdict is not trusted.
   MergeQueueUnknown: 'MergeQueueUnknown',
+
+  // Polecat deletion, appended (annotation gastown.gastown.io/on-delete).
+  /** The view was deleted with on-delete "orphan": its gt polecat was left running. */
+  Orphaned: 'Orphaned',
+  /** on-delete "orphan" and force-terminate "true" together: deletion held until one goes. */
+  ConflictingDeleteAnnotations: 'ConflictingDeleteAnnotations',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

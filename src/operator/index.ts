@@ -9,6 +9,7 @@ import { CONVOY_CONTROLLER_NAME, convoyKeysForChange, createConvoyController } f
 import { createPolecatController, POLECAT_CONTROLLER_NAME, polecatKeysForChange } from '../controllers/polecat/controller.ts';
 import { DEFAULT_POLECAT_CONFIG } from '../controllers/polecat/decide.ts';
 import { createRigController, RIG_CONTROLLER_NAME, rigKeysForChange } from '../controllers/rig/controller.ts';
+import { RigMerges } from '../controllers/rig/merges.ts';
 import { TownSync } from '../controllers/town-sync/index.ts';
 import type { GtClient } from '../gt/client.ts';
 import { createGtClient } from '../gt/index.ts';
@@ -125,6 +126,7 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
   };
   manager.add(createRigController({
     get: get<RigStatus>(RIG_KIND), town, clock, events,
+    merges: new RigMerges({ client: gt, metrics, clock, logger: log }),
     status: views.rigSink(new StatusWriter<RigStatus>({ client, kind: RIG_KIND }), rigName, exists(RIG_KIND)),
   }, { ...common, failureReporter: reporter(RIG_KIND) }).definition);
   manager.add(createPolecatController({

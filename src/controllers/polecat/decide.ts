@@ -3,6 +3,8 @@
 // (actions, the status to write, events, when to look again). The checks run in order and
 // the first that applies decides, as cert-manager's policy chains do:
 //
+//   deleting, on-delete "orphan"          -> release the finalizer, no gt call (deletePolicy)
+//   deleting, orphan AND force-terminate  -> refuse to guess: CleanupBlocked, finalizer kept
 //   no snapshot yet / snapshot failed     -> wait; Synced=False with the gt error's reason
 //   terminating (spec or deletion)        -> check-recovery verdict -> nuke | CleanupBlocked
 //   Working + bead not dispatched yet     -> adopt a polecat of the rig holding the bead,
@@ -14,7 +16,7 @@
 //
 // Outcomes of the actions are folded back by outcome.ts, also pure.
 import {
-  Annotation, ConditionType, DesiredState, Label, PolecatPhase, Reason, TRUE_VALUE, type Polecat, type PolecatStatus,
+  Annotation, ConditionType, DesiredState, Label, ON_DELETE_ORPHAN, PolecatPhase, Reason, TRUE_VALUE, type Polecat, type PolecatStatus,
 } from '../../api/index.ts';
 import type { GitState, PolecatListItem, PolecatStatus as GtPolecatStatus, RecoveryCheck } from '../../gt/types.ts';
 import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
@@ -111,6 +113,7 @@ export function probesFor(polecat: Polecat, deleting: boolean, snapshot: TownSna
   const named = followedName(polecat) !== undefined;
   const terminated = polecat.status?.phase === PolecatPhase.Terminated;
   if (snapshot === undefined || !snapshot.ok) return { recovery: false, activity: false };
+  if (deleting && !nukesOnDelete(deletePolicy(polecat))) return { recovery: false, activity: false };
   if (isTerminating(polecat, deleting)) return { recovery: named && !terminated, activity: false };
   const item = liveItem(polecat, snapshot);
   const working = item !== undefined && (item.state.kind === 'working' || item.state.kind === 'active');
@@ -128,6 +131,9 @@ function decision(status: PolecatStatus, rest: Partial<Omit<PolecatDecision, 'st
 export function decidePolecat(obs: PolecatObservation, now: number, config: PolecatConfig = DEFAULT_POLECAT_CONFIG): PolecatDecision {
   const { polecat, snapshot } = obs;
   const status = baseStatus(polecat.status, polecat.metadata.generation);
+  // Before the town read: leaving the gt polecat alone needs no gt at all.
+  const kept = obs.deleting ? decideDeletePolicy(polecat, status, now) : undefined;
+  if (kept !== undefined) return kept;
   if (snapshot === undefined) return decision(status, { requeueAfterMs: config.townWaitMs });
   if (!snapshot.ok) {
     const failure = gtFailure(snapshot.error, config.retry);
@@ -260,6 +266,69 @@ function terminated(status: PolecatStatus, reason: Reason, message: string, now:
 
 export function forceAllowed(polecat: Polecat): boolean {
   return polecat.metadata.annotations?.[Annotation.ForceTerminate] === TRUE_VALUE;
+}
+
+export function orphanOnDelete(polecat: Polecat): boolean {
+  return polecat.metadata.annotations?.[Annotation.OnDelete] === ON_DELETE_ORPHAN;
+}
+
+/**
+ * What deleting the view does to its gt polecat, from its two annotations (README "Deleting a
+ * Polecat view"). Only deletion reads on-delete: `desiredState: Terminated` nukes as always.
+ *
+ *   on-delete "orphan" | force-terminate "true" | deleting the view
+ *   -------------------+------------------------+---------------------------------------------------
+ *   no                 | no                     | nuke-if-safe: check-recovery; nuke only when proven
+ *                      |                        |   safe, else CleanupBlocked and the finalizer stays
+ *   no                 | yes                    | force-nuke: check-recovery, then nuke --force
+ *   yes                | no                     | orphan: finalizer removed, no gt call, Normal Event
+ *   yes                | yes                    | conflict: no gt call, finalizer kept, CleanupBlocked=
+ *                      |                        |   ConflictingDeleteAnnotations, Warning Event
+ *
+ * Neither annotation wins the conflict: "leave it running" and "nuke it even with unsaved work"
+ * are opposite wishes, and guessing wrong either loses work or leaks a polecat. Removing either
+ * annotation is a watch event, so the deletion proceeds at once. Values other than "orphan" and
+ * "true" count as absent.
+ */
+export type DeletePolicy = 'nuke-if-safe' | 'force-nuke' | 'orphan' | 'conflict';
+
+export function deletePolicy(polecat: Polecat): DeletePolicy {
+  const orphan = orphanOnDelete(polecat);
+  const force = forceAllowed(polecat);
+  if (orphan) return force ? 'conflict' : 'orphan';
+  return force ? 'force-nuke' : 'nuke-if-safe';
+}
+
+/** Whether deleting under `policy` may run check-recovery and nuke. */
+export function nukesOnDelete(policy: DeletePolicy): boolean {
+  return policy === 'nuke-if-safe' || policy === 'force-nuke';
+}
+
+/**
+ * A deletion the annotations settle without gt: orphan releases; a conflict holds while a live
+ * gt polecat is followed (with none, there is nothing to guess about and the usual path
+ * releases). Undefined: the usual termination path decides.
+ */
+function decideDeletePolicy(polecat: Polecat, status: PolecatStatus, now: number): PolecatDecision | undefined {
+  const policy = deletePolicy(polecat);
+  if (nukesOnDelete(policy)) return undefined;
+  const name = followedName(polecat);
+  const live = name !== undefined && status.phase !== PolecatPhase.Terminated;
+  const target = live ? polecatAddress(polecat.spec.rig, name) : undefined;
+  if (policy === 'orphan') {
+    const message =
+      target === undefined
+        ? `deleted with ${Annotation.OnDelete}="${ON_DELETE_ORPHAN}"; it followed no live gt polecat`
+        : `deleted with ${Annotation.OnDelete}="${ON_DELETE_ORPHAN}": gt polecat ${target} left running (no check-recovery, no nuke)`;
+    return decision(withoutCondition(status, ConditionType.CleanupBlocked), { released: true, events: [{ type: 'Normal', reason: Reason.Orphaned, message }] });
+  }
+  if (target === undefined) return undefined;
+  const message =
+    `${Annotation.OnDelete}="${ON_DELETE_ORPHAN}" (leave ${target} running) and ${Annotation.ForceTerminate}="${TRUE_VALUE}" ` +
+    '(nuke it even with unsaved work) contradict each other; not deleting until one of them is removed';
+  const next = withCondition(status, ConditionType.CleanupBlocked, 'True', Reason.ConflictingDeleteAnnotations, message, now);
+  // No requeue: only the user's edit of an annotation (a watch event) can change the answer.
+  return decision(next, { events: [{ type: 'Warning', reason: Reason.ConflictingDeleteAnnotations, message }] });
 }
 
 function decideTermination(obs: PolecatObservation, status: PolecatStatus, now: number, config: PolecatConfig): PolecatDecision {

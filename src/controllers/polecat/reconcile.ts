@@ -16,7 +16,9 @@
 // - escalation mails: the new escalation count is written first (precondition checked),
 //   then the mail is sent, so a stale cache or a crash can skip a mail but never repeat one.
 // Deletion runs through the runtime's finalizer helper; cleanup that is held back (unsaved
-// work) keeps the finalizer and requeues without counting as a failure.
+// work, or contradicting delete annotations) keeps the finalizer and requeues without counting
+// as a failure. A view annotated on-delete "orphan" is released with no gt call at all
+// (decide.ts: deletePolicy), so the gt polecat keeps running.
 import { FINALIZER, decodePolecat, type Polecat, type PolecatStatus } from '../../api/index.ts';
 import type { GtClient } from '../../gt/client.ts';
 import type { Logger } from '../../observability/logger.ts';

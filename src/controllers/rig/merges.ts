@@ -16,8 +16,8 @@
 //
 // Cost (gastown #4028). There is no town-wide form of the query, so it is one call per rig,
 // throttled here: a rig's closed MRs are read at most once per `minIntervalMs` (default 20 s,
-// every 2nd town-sync cycle at its 10 s default), and only when due: `intervalMs` (default 60 s,
-// every 6th cycle) after the last read, or sooner when the rig's queue figures from the
+// every 2nd town-sync cycle at its 10 s default), and only when due: `intervalMs` (default 5 min,
+// so 50 idle rigs cost about 1.7 calls per 10 s cycle) after the last read, or sooner when the rig's queue figures from the
 // town sync (`gt status --json` rigs[].mq, already read every cycle) changed since the last
 // read, which is how a finished merge usually shows first. Plus one `bd show` of the new
 // merges whose outcome gt's JSON does not tell (closed with neither `merge_commit` nor
@@ -51,8 +51,11 @@ import {
 import type { Clock } from '../../runtime/clock.ts';
 
 export const RIG_MERGES_DEFAULTS = {
-  /** A rig's closed MRs are read this long after the last read at the latest. */
-  intervalMs: 60_000,
+  /**
+   * A rig's closed MRs are read this long after the last read at the latest: a safety net, since
+   * a finished merge usually changes the queue figures first (which triggers an earlier read).
+   */
+  intervalMs: 300_000,
   /** ...and never sooner than this after the last read (even when the queue changed). */
   minIntervalMs: 20_000,
 } as const;

@@ -6,6 +6,10 @@
 // precondition; Events for phase / readiness transitions. The operator never creates the
 // directory, clones or touches gt configuration: the only file-system call is the stat.
 //
+// Merges: the refinery's finished merge requests are counted for the metrics by `merges`
+// (merges.ts: a throttled `gt mq list --status closed` per rig), and the watermark that keeps
+// each merge counted once across restarts is written with the rest of the status.
+//
 // Requeues: a path problem is re-checked after `pathRecheckMs` (no signal reports a directory
 // appearing); every Rig is looked at again after `resyncMs` as a level-based safety net, which
 // costs a stat and a comparison (town changes themselves arrive through town sync).
@@ -18,6 +22,7 @@ import { decodeOrThrow } from '../shared/controller.ts';
 import type { EventSink, StatusSink } from '../shared/sinks.ts';
 import type { TownView } from '../town-sync/snapshot.ts';
 import { decideRig, type PathCheck } from './decide.ts';
+import { storedWatermark, withMergeWatermark, type RigMerges } from './merges.ts';
 
 export const RIG_RECONCILE_DEFAULTS = {
   /** How soon a missing or wrong path is checked again. */
@@ -38,6 +43,8 @@ export interface RigReconcilerDeps {
   /** Checks `spec.localPath` on the town host; default a stat. */
   readonly checkPath?: (path: string) => Promise<PathCheck>;
   readonly pathRecheckMs?: number;
+  /** Counts finished merges for the refinery metrics; omit to count none. */
+  readonly merges?: Pick<RigMerges, 'observe'>;
   readonly resyncMs?: number;
 }
 
@@ -69,8 +76,15 @@ export class RigReconciler {
     const snapshot = town.current();
     if (!snapshot) return { requeueAfterMs: RIG_RECONCILE_DEFAULTS.waitForTownMs };
     const path = await this.#checkPath(rig.spec.localPath);
-    const decision = decideRig({ rig, gtName: gtRigName(rig), path, town: snapshot, now: clock.now() });
-    const written = await status.write(obj, decision.status);
+    const gtName = gtRigName(rig);
+    const decision = decideRig({ rig, gtName, path, town: snapshot, now: clock.now() });
+    // decideRig rebuilds mergeQueue from the town; the counting watermark is carried over.
+    const stored = storedWatermark(rig.status);
+    const watermark = await this.#deps.merges?.observe({
+      rig: gtName, stored, queue: decision.status.mergeQueue,
+      canRead: snapshot.ok && decision.status.operationalState !== undefined,
+    });
+    const written = await status.write(obj, withMergeWatermark(decision.status, watermark ?? stored));
     if (written) {
       for (const e of decision.events) events.event(obj, e.type, e.reason, e.message);
       ctx.logger.debug({ phase: decision.status.phase }, 'rig status written');

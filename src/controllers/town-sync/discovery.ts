@@ -15,17 +15,25 @@
 //   controller's;
 // - when the polecat vanishes from gt (nuked outside Kubernetes), its discovered view is
 //   DELETED rather than kept as Terminated: the operator created it only to mirror gt, and
-//   tombstones of every short-lived polecat would pile up without end. Polecats users created
-//   are never deleted here (the Polecat controller marks them Terminated);
+//   tombstones of every short-lived polecat would pile up without end. Like a retirement (below)
+//   it is orphaned first, so discovery never leads to a nuke, even if a listing missed a live
+//   polecat. Polecats users created are never deleted here (the Polecat controller marks them
+//   Terminated);
 // - a gt polecat counts as followed by a Polecat whose status names it (gtName + rig), by a
 //   discovered view labelled for it, or by a Polecat of the same rig still waiting for its
 //   sling of the same bead (the window between `gt sling` and the status write), so an
 //   operator sling never gets a twin view;
+// - a discovered view is RETIRED once a user's Polecat (not discovered) follows the same gt
+//   polecat, as when `gt sling` reuses an idle polecat that already had a discovered view:
+//   first the annotation `gastown.gastown.io/on-delete: "orphan"` is merge-patched onto it, and
+//   only if that succeeded is it deleted, so the Polecat controller releases its finalizer
+//   without check-recovery or nuke and the polecat the user's view follows keeps running.
+//   Several user Polecats following one gt polecat are the users' business and left alone;
 // - idempotent: planned from the informer cache, AlreadyExists and NotFound tolerated; a failed
 //   read of the town plans nothing (a failed read is not an empty town).
 import { createHash } from 'node:crypto';
 import {
-  decodePolecat, DesiredState, isBeadId, Label, POLECAT_KIND, RIG_NAME_PATTERN, TRUE_VALUE, type Polecat, type PolecatSpec,
+  Annotation, decodePolecat, DesiredState, isBeadId, Label, ON_DELETE_ORPHAN, POLECAT_KIND, RIG_NAME_PATTERN, TRUE_VALUE, type Polecat, type PolecatSpec,
 } from '../../api/index.ts';
 import type { PolecatListItem } from '../../gt/types.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -47,11 +55,25 @@ export interface DiscoveredPolecat {
   readonly status: { readonly gtName: string; readonly rig: string };
 }
 
+/** A discovered view a user's Polecat superseded: annotated on-delete "orphan", then deleted. */
+export interface RetiredView {
+  readonly namespace: string;
+  readonly name: string;
+  /** The gt polecat key (`<rig>/<name>`) both views follow. */
+  readonly polecat: string;
+  /** `namespace/name` of the user's Polecat that follows it (the first by that key). */
+  readonly supersededBy: string;
+}
+
 export interface DiscoveryPlan {
   readonly create: readonly DiscoveredPolecat[];
   readonly updateSpec: readonly { readonly namespace: string; readonly name: string; readonly spec: PolecatSpec }[];
+  /** Views whose gt polecat vanished: orphaned, then deleted. */
   readonly delete: readonly { readonly namespace: string; readonly name: string; readonly polecat: string }[];
+  readonly retire: readonly RetiredView[];
 }
+
+const EMPTY_PLAN: DiscoveryPlan = { create: [], updateSpec: [], delete: [], retire: [] };
 
 /** What a discovered view's spec says for a gt polecat: what it does now. */
 export function specFor(polecat: PolecatListItem): PolecatSpec {
@@ -120,9 +142,20 @@ function nextSpec(view: Polecat, gt: PolecatListItem, data: TownData): PolecatSp
   return wanted;
 }
 
-/** Plans creations, spec updates and deletions of discovered views. Pure. */
+/** The user's Polecats (not discovered) by the gt polecat key they follow, `namespace/name` sorted. */
+function userFollowers(polecats: readonly Polecat[]): Map<string, string[]> {
+  const byKey = new Map<string, string[]>();
+  for (const p of polecats) {
+    const key = isDiscovered(p) ? undefined : followedKey(p);
+    if (key === undefined) continue;
+    byKey.set(key, [...(byKey.get(key) ?? []), `${p.metadata.namespace ?? ''}/${p.metadata.name}`].sort());
+  }
+  return byKey;
+}
+
+/** Plans creations, spec updates, deletions and retirements of discovered views. Pure. */
 export function planDiscovery(snapshot: TownSnapshot | undefined, polecats: readonly Polecat[], namespace: string): DiscoveryPlan {
-  if (!snapshot?.ok) return { create: [], updateSpec: [], delete: [] };
+  if (!snapshot?.ok) return EMPTY_PLAN;
   const data: TownData = snapshot;
   const followed = new Set(polecats.map(followedKey).filter((k) => k !== undefined));
   const names = new Set(polecats.filter((p) => p.metadata.namespace === namespace).map((p) => p.metadata.name));
@@ -137,23 +170,33 @@ export function planDiscovery(snapshot: TownSnapshot | undefined, polecats: read
   }
   const updateSpec: DiscoveryPlan['updateSpec'][number][] = [];
   const remove: DiscoveryPlan['delete'][number][] = [];
+  const retire: RetiredView[] = [];
+  const users = userFollowers(polecats);
   for (const view of polecats) {
     if (!isDiscovered(view) || view.metadata.namespace !== namespace || view.metadata.deletionTimestamp) continue;
     const key = followedKey(view);
     if (key === undefined) continue;
-    const gt = data.polecats.get(key);
     const ref = { namespace, name: view.metadata.name };
+    // Before the vanished check: retiring never touches gt, so it is the safer way out even
+    // when the listing no longer shows the polecat.
+    const supersededBy = users.get(key)?.[0];
+    if (supersededBy !== undefined) {
+      retire.push({ ...ref, polecat: key, supersededBy });
+      continue;
+    }
+    const gt = data.polecats.get(key);
     const spec = gt ? nextSpec(view, gt, data) : undefined;
     if (!gt) remove.push({ ...ref, polecat: key });
     else if (spec !== undefined) updateSpec.push({ ...ref, spec });
   }
-  return { create, updateSpec, delete: remove };
+  return { create, updateSpec, delete: remove, retire };
 }
 
 export interface DiscoveryResult {
   readonly created: number;
   readonly updated: number;
   readonly deleted: number;
+  readonly retired: number;
   readonly failed: number;
 }
 
@@ -195,7 +238,7 @@ export class PolecatDiscovery {
   }
 
   async #loop(): Promise<DiscoveryResult> {
-    const total = { created: 0, updated: 0, deleted: 0, failed: 0 };
+    const total = { created: 0, updated: 0, deleted: 0, retired: 0, failed: 0 };
     try {
       while (this.#dirty) {
         this.#dirty = false;
@@ -203,6 +246,7 @@ export class PolecatDiscovery {
         total.created += r.created;
         total.updated += r.updated;
         total.deleted += r.deleted;
+        total.retired += r.retired;
         total.failed += r.failed;
       }
       return total;
@@ -221,12 +265,27 @@ export class PolecatDiscovery {
     const outcomes = await Promise.all([
       ...plan.create.map((d) => this.#create(d)),
       ...plan.updateSpec.map((u) => this.#guard('update', u.name, () => this.#client.patch(POLECAT_KIND, u, { type: 'merge', body: { spec: u.spec } }))),
-      ...plan.delete.map((d) => this.#guard('delete', d.name, () => this.#client.delete(POLECAT_KIND, d))),
+      ...plan.delete.map((d) => this.#orphanAndDelete(d, { polecat: d.polecat }, 'discovered polecat view removed: its gt polecat is gone')),
+      ...plan.retire.map((r) => this.#orphanAndDelete(r, { polecat: r.polecat, supersededBy: r.supersededBy }, 'discovered polecat view retired: a user Polecat follows its gt polecat')),
     ]);
     const failed = outcomes.filter((ok) => !ok).length;
-    const result = { created: plan.create.length, updated: plan.updateSpec.length, deleted: plan.delete.length, failed };
-    if (plan.create.length + plan.updateSpec.length + plan.delete.length > 0) this.#log.info(result, 'discovered polecat views synced');
+    const result = { created: plan.create.length, updated: plan.updateSpec.length, deleted: plan.delete.length, retired: plan.retire.length, failed };
+    if (plan.create.length + plan.updateSpec.length + plan.delete.length + plan.retire.length > 0) this.#log.info(result, 'discovered polecat views synced');
     return result;
+  }
+
+  /**
+   * Orphan first, delete only then: the Polecat controller releases an orphaned view without
+   * check-recovery or nuke. A failed patch leaves the view for the next cycle.
+   */
+  async #orphanAndDelete(view: { namespace: string; name: string }, fields: Record<string, string>, message: string): Promise<boolean> {
+    const ref = { namespace: view.namespace, name: view.name };
+    const orphan = { metadata: { annotations: { [Annotation.OnDelete]: ON_DELETE_ORPHAN } } };
+    const marked = await this.#guard('orphan', view.name, () => this.#client.patch(POLECAT_KIND, ref, { type: 'merge', body: orphan }));
+    if (!marked) return false;
+    const deleted = await this.#guard('delete', view.name, () => this.#client.delete(POLECAT_KIND, ref));
+    if (deleted) this.#log.info({ view: `${view.namespace}/${view.name}`, ...fields }, message);
+    return deleted;
   }
 
   async #create(d: DiscoveredPolecat): Promise<boolean> {

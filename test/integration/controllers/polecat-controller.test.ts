@@ -297,7 +297,7 @@ describe('Polecat controller (API server + simulated town)', () => {
 
       cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
       const result = await discovery.sync(snapshot);
-      assert.deepEqual(result, { created: 0, updated: 0, deleted: 0, failed: 0 });
+      assert.deepEqual(result, { created: 0, updated: 0, deleted: 0, retired: 0, failed: 0 });
       assert.deepEqual((await listViews()).map((v) => [v.metadata.name, v.spec.desiredState, v.spec.beadID]), viewsBefore);
       assert.ok(holderOf(outside) && holderOf(working) && holderOf(cleanBead), 'every polecat still in gt');
     } finally {

@@ -14,7 +14,7 @@ import { crdKind } from '../../../src/runtime/crd-watch.ts';
 import { KubeClient, refFromKey, type KubeObject, type ResourceKind } from '../../../src/runtime/k8s.ts';
 import { StatusWriter, type WithStatus } from '../../../src/runtime/status.ts';
 import { readCalls, type CallRecord } from '../../../sim/src/control.ts';
-import { createTown } from '../../../sim/src/town.ts';
+import { createTown, type CreateTownOptions } from '../../../sim/src/town.ts';
 import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.ts';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
@@ -40,13 +40,14 @@ export interface Bed {
   close(): Promise<void>;
 }
 
-export async function startBed(): Promise<Bed> {
+/** `town` overrides the simulated town's shape (default: no polecats, no convoys). */
+export async function startBed(town: CreateTownOptions = {}): Promise<Bed> {
   const api = await startTestApiServer();
   const kube = new KubeClient(api.kubeConfig);
   for (const crd of buildCrds()) await kube.create(crdKind, crd);
   const dir = mkdtempSync(path.join(tmpdir(), 'gt-ctl-'));
   const root = path.join(dir, 'town');
-  await createTown(root, { seed: 11, polecatsPerRig: 0, convoys: 0 });
+  await createTown(root, { seed: 11, polecatsPerRig: 0, convoys: 0, ...town });
   const gt = createGtClient({ gtPath: path.join(repo, 'sim/bin/gt'), bdPath: path.join(repo, 'sim/bin/bd'), townRoot: root });
   const observer = new TownObserver({ client: gt, townRoot: root, intervalMs: 30_000 });
   const stop = new AbortController();

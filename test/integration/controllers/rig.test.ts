@@ -17,7 +17,9 @@ import { Controller } from '../../../src/runtime/controller.ts';
 import { crdKind } from '../../../src/runtime/crd-watch.ts';
 import { KubeClient, type KubeObject } from '../../../src/runtime/k8s.ts';
 import { StatusWriter, type WithStatus } from '../../../src/runtime/status.ts';
-import { clearFaults, setFaultRules, setRigStatus } from '../../../sim/src/control.ts';
+import { RigMerges } from '../../../src/controllers/rig/merges.ts';
+import { createMetrics } from '../../../src/observability/metrics.ts';
+import { clearFaults, mergeRequest, setFaultRules, setRigStatus } from '../../../sim/src/control.ts';
 import { createTown } from '../../../sim/src/town.ts';
 import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.ts';
 
@@ -33,6 +35,7 @@ describe('Rig controller (API server + simulator)', () => {
   const stop = new AbortController();
   const done: Promise<void>[] = [];
   let cache: InformerCache;
+  const metrics = createMetrics({ defaultMetrics: false });
 
   before(async () => {
     api = await startTestApiServer();
@@ -61,6 +64,9 @@ describe('Rig controller (API server + simulator)', () => {
       status: new StatusWriter<RigStatus>({ client: kube, kind: RIG_KIND }),
       events: { event: (obj, type, reason) => events.push({ name: obj.metadata?.name ?? '', type, reason }) },
       clock: realClock,
+      // Short read intervals, so a finished merge is counted within the test's patience.
+      merges: new RigMerges({ client: gt, metrics, clock: realClock, intervalMs: 1_000, minIntervalMs: 200 }),
+      resyncMs: 1_000,
     });
     const controller = new Controller(definition, { cache });
     observer.onChange((change) => {
@@ -134,6 +140,20 @@ describe('Rig controller (API server + simulator)', () => {
       const r = await rig('gastown');
       return r?.status?.phase === RigPhase.Operational ? r : undefined;
     }, 20_000);
+  });
+
+  test('a finished merge is counted once, and the watermark is kept in the Rig status', async () => {
+    const id = await mergeRequest(root, 'gastown', { outcome: 'success', queuedSeconds: 120 });
+    const rig = await eventually('the merge counted into status', () => {
+      const obj = cache.get<RigObject>(RIG_KIND, 'gastown');
+      return obj?.status?.mergeQueue?.countedThrough?.ids.includes(id) ? obj : undefined;
+    }, 30_000);
+    assert.ok(rig.status?.mergeQueue?.countedThrough?.closedAt);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /^gastown_refinery_merge_total\{rig="gastown",result="success"\} 1$/m);
+    // Later reads see the same closed merge request again and count nothing more.
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.match(await metrics.registry.metrics(), /^gastown_refinery_merge_total\{rig="gastown",result="success"\} 1$/m);
   });
 });
 

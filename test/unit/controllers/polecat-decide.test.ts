@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Annotation, Label, Reason } from '../../../src/api/index.ts';
 import {
-  DEFAULT_POLECAT_CONFIG, decidePolecat, probesFor, type PolecatObservation,
+  DEFAULT_POLECAT_CONFIG, decidePolecat, deletePolicy, probesFor, type DeletePolicy, type PolecatObservation,
 } from '../../../src/controllers/polecat/decide.ts';
 import { applyEscalation, applyNuke, applySling } from '../../../src/controllers/polecat/outcome.ts';
 import { needsGitState } from '../../../src/controllers/polecat/status.ts';
@@ -363,6 +363,98 @@ describe('polecat decide: termination and deletion', () => {
     const done = polecat({ status: { phase: 'Terminated', gtName: 'nux' } });
     assert.equal(probesFor(done, true, snap, NOW, DEFAULT_POLECAT_CONFIG).recovery, false);
     assert.equal(decide({ polecat: done, deleting: true }).released, true);
+  });
+});
+
+describe('polecat decide: deleting a view (on-delete x force-terminate)', () => {
+  const ORPHAN = { [Annotation.OnDelete]: 'orphan' };
+  const FORCE = { [Annotation.ForceTerminate]: 'true' };
+  const snap = town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] });
+  const clean = { ok: true as const, value: recovery('SAFE_TO_NUKE', 'clean') };
+  const dirty = { ok: true as const, value: recovery('NEEDS_RECOVERY', 'has_unpushed') };
+
+  const policies: [Record<string, string>, DeletePolicy][] = [
+    [{}, 'nuke-if-safe'],
+    [FORCE, 'force-nuke'],
+    [ORPHAN, 'orphan'],
+    [{ ...ORPHAN, ...FORCE }, 'conflict'],
+    [{ [Annotation.OnDelete]: 'Orphan' }, 'nuke-if-safe'],
+    [{ [Annotation.OnDelete]: 'delete' }, 'nuke-if-safe'],
+    [{ ...ORPHAN, [Annotation.ForceTerminate]: 'yes' }, 'orphan'],
+    [{ [Annotation.OnDelete]: 'background', ...FORCE }, 'force-nuke'],
+  ];
+  for (const [annotations, policy] of policies) {
+    test(`deletePolicy(${JSON.stringify(annotations)}) = ${policy}`, () => {
+      assert.equal(deletePolicy(polecat({ annotations })), policy);
+    });
+  }
+
+  interface Row {
+    readonly name: string;
+    readonly deleting: boolean;
+    readonly annotations: Record<string, string>;
+    readonly spec?: 'Working' | 'Terminated';
+    readonly status?: { phase: string; gtName?: string };
+    readonly obs?: Partial<PolecatObservation>;
+    /** Whether check-recovery is asked for. */
+    readonly probe: boolean;
+    readonly nuke?: 'safe' | 'force';
+    readonly released: boolean;
+    readonly blocked?: string;
+    readonly event?: [string, string];
+  }
+  const rows: Row[] = [
+    { name: 'no annotation, clean -> check-recovery, safe nuke', deleting: true, annotations: {}, obs: { recovery: clean }, probe: true, nuke: 'safe', released: false },
+    { name: 'no annotation, unsaved work -> CleanupBlocked, finalizer kept', deleting: true, annotations: {}, obs: { recovery: dirty }, probe: true, released: false, blocked: Reason.UnpushedCommits, event: ['Warning', Reason.UnpushedCommits] },
+    { name: 'force-terminate, unsaved work -> nuke --force', deleting: true, annotations: FORCE, obs: { recovery: dirty }, probe: true, nuke: 'force', released: false },
+    { name: 'orphan, unsaved work -> released, no gt call, Normal Orphaned', deleting: true, annotations: ORPHAN, obs: { recovery: dirty }, probe: false, released: true, event: ['Normal', Reason.Orphaned] },
+    { name: 'orphan, clean -> released, not nuked although it would be safe', deleting: true, annotations: ORPHAN, obs: { recovery: clean }, probe: false, released: true, event: ['Normal', Reason.Orphaned] },
+    { name: 'orphan, no town snapshot yet -> released all the same (needs no gt)', deleting: true, annotations: ORPHAN, obs: { snapshot: undefined }, probe: false, released: true, event: ['Normal', Reason.Orphaned] },
+    { name: 'orphan, the town read failing -> released all the same', deleting: true, annotations: ORPHAN, obs: { snapshot: failedTown(gtError('Unavailable')) }, probe: false, released: true, event: ['Normal', Reason.Orphaned] },
+    { name: 'orphan, never slung -> released', deleting: true, annotations: ORPHAN, status: { phase: 'Pending' }, probe: false, released: true, event: ['Normal', Reason.Orphaned] },
+    { name: 'orphan and force-terminate -> refused: no gt call, finalizer kept, CleanupBlocked', deleting: true, annotations: { ...ORPHAN, ...FORCE }, obs: { recovery: dirty }, probe: false, released: false, blocked: Reason.ConflictingDeleteAnnotations, event: ['Warning', Reason.ConflictingDeleteAnnotations] },
+    { name: 'orphan and force-terminate, no town snapshot -> refused the same', deleting: true, annotations: { ...ORPHAN, ...FORCE }, obs: { snapshot: undefined }, probe: false, released: false, blocked: Reason.ConflictingDeleteAnnotations, event: ['Warning', Reason.ConflictingDeleteAnnotations] },
+    { name: 'orphan and force-terminate on a Terminated view -> nothing to guess: released', deleting: true, annotations: { ...ORPHAN, ...FORCE }, status: { phase: 'Terminated', gtName: 'nux' }, probe: false, released: true },
+    { name: 'orphan and force-terminate, never slung -> nothing to guess: released', deleting: true, annotations: { ...ORPHAN, ...FORCE }, status: { phase: 'Pending' }, spec: 'Terminated', probe: false, released: true },
+    { name: 'on-delete "Orphan" (not the value) -> the default: safe nuke', deleting: true, annotations: { [Annotation.OnDelete]: 'Orphan' }, obs: { recovery: clean }, probe: true, nuke: 'safe', released: false },
+    // Only deletion reads on-delete: the annotation never prevents anything else.
+    { name: 'not deleting, spec Terminated + orphan, clean -> safe nuke as always', deleting: false, annotations: ORPHAN, spec: 'Terminated', obs: { recovery: clean }, probe: true, nuke: 'safe', released: false },
+    { name: 'not deleting, spec Terminated + orphan + force, unsaved work -> nuke --force (no conflict)', deleting: false, annotations: { ...ORPHAN, ...FORCE }, spec: 'Terminated', obs: { recovery: dirty }, probe: true, nuke: 'force', released: false },
+    { name: 'not deleting, Working + orphan -> followed, nothing else', deleting: false, annotations: ORPHAN, probe: false, released: false },
+  ];
+  for (const row of rows) {
+    test(row.name, () => {
+      const pc = polecat({
+        annotations: row.annotations,
+        spec: { desiredState: row.spec ?? 'Working' },
+        status: { beadID: 'gt-abc12', ...(row.status ?? { phase: 'Working', gtName: 'nux' }) },
+      });
+      assert.equal(probesFor(pc, row.deleting, snap, NOW, DEFAULT_POLECAT_CONFIG).recovery, row.probe, 'check-recovery asked');
+      const d = decide({ polecat: pc, deleting: row.deleting, snapshot: snap, ...row.obs });
+      const nukes = row.nuke === undefined ? [] : [{ type: 'nuke', rig: 'gastown', name: 'nux', force: row.nuke === 'force' }];
+      assert.deepEqual(d.actions, nukes);
+      assert.equal(d.released, row.released);
+      assert.equal(cond(d.status, 'CleanupBlocked')?.reason, row.blocked);
+      assert.deepEqual(d.events.map((e) => [e.type, e.reason]), row.event ? [row.event] : []);
+    });
+  }
+
+  test('the orphan Event says the gt polecat was left running; the conflict needs no timer', () => {
+    const orphaned = decide({ polecat: following({ annotations: ORPHAN }), deleting: true, snapshot: snap });
+    assert.match(orphaned.events[0]?.message ?? '', /gastown\/polecats\/nux left running \(no check-recovery, no nuke\)/);
+    const conflict = decide({ polecat: following({ annotations: { ...ORPHAN, ...FORCE } }), deleting: true, snapshot: snap });
+    const message = conflict.status.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '';
+    assert.match(message, /on-delete="orphan".*force-terminate="true".*until one of them is removed/);
+    assert.equal(conflict.requeueAfterMs, undefined, 'removing an annotation is a watch event');
+  });
+
+  test('an orphaned view clears a CleanupBlocked left from an earlier attempt', () => {
+    const earlier = decide({ polecat: following(), deleting: true, snapshot: snap, recovery: dirty });
+    assert.equal(cond(earlier.status, 'CleanupBlocked')?.reason, Reason.UnpushedCommits);
+    const withStatus = polecat({ annotations: ORPHAN, status: earlier.status });
+    const d = decide({ polecat: withStatus, deleting: true, snapshot: snap });
+    assert.equal(d.released, true);
+    assert.equal(cond(d.status, 'CleanupBlocked'), undefined);
   });
 });
 

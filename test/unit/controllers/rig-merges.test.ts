@@ -236,7 +236,7 @@ describe('RigMerges', () => {
     let showFails = true;
     const merges = new RigMerges({
       client: { mqList: client.mqList, beadShow: (ids, o) => (showFails ? Promise.reject(new GtError('Unavailable', 'down', { command: 'bd show' })) : client.beadShow(ids, o)) },
-      metrics, clock,
+      metrics, clock, intervalMs: 60_000,
     });
     const stored: MergeWatermark = { closedAt: t(0), ids: [] };
     assert.equal(await merges.observe({ rig: 'gastown', stored, canRead: true }), stored);
