@@ -30,7 +30,7 @@ async function startOperator(town: SimTown): Promise<Operator> {
   const server: RunningServer | undefined = await startMetricsServer({ addr: '127.0.0.1:0', registry: metrics.registry });
   assert.ok(server);
   const clock = { ms: Date.now(), now(): number { return this.ms; } };
-  const merges = new RigMerges({ client: town.client({ onCall: metrics.recordGtCall }), metrics, clock });
+  const merges = new RigMerges({ client: town.client({ onCall: metrics.recordGtCall }), metrics, clock, intervalMs: 60_000 });
   return {
     metrics, merges, clock,
     scrape: async () => {
