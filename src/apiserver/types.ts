@@ -10,14 +10,7 @@ export type JsonObject = { [key: string]: Json };
 export type KubeObject = Record<string, unknown>;
 
 /** One column of `kubectl get` output, in the CRD `additionalPrinterColumns` format. */
-export interface PrinterColumn {
-  name: string;
-  type: string;
-  jsonPath: string;
-  description?: string;
-  priority?: number;
-  format?: string;
-}
+export type { PrinterColumn } from './table/index.ts';
 
 /** The verbs discovery advertises and the router allows, in Kubernetes' spelling. */
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';

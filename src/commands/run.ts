@@ -44,7 +44,7 @@ export interface RunFlags {
 }
 
 export async function runOperatorCommand(flags: RunFlags): Promise<number> {
-  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat, base: { component: 'operator' } });
+  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
   const home = process.env.HOME ?? homedir();
   const dataDir = path.resolve(flags.dataDir ?? path.join(home, '.gastown-operator'));
   let config: OperatorConfig;

@@ -49,7 +49,7 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   const gt = createGtClient({
     gtPath: town.gtPath, bdPath: town.bdPath, townRoot: town.townRoot,
     timeoutMs: config.gtTimeoutMs, concurrency: config.gtConcurrency,
-    logger: log.child({ component: 'gt' }), onCall: metrics.recordGtCall,
+    logger: log, onCall: metrics.recordGtCall,
   });
   metrics.observeBreaker(() => gt.breakerState());
 
@@ -116,7 +116,7 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
     listPolecats: () => cache.list(POLECAT_KIND),
     discoveryNamespace: config.discoveryNamespace,
     observer: { intervalMs: config.syncIntervalMs },
-    logger: log.child({ component: 'town-sync' }),
+    logger: log,
   });
   const town = townSync.observer;
 

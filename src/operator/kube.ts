@@ -38,7 +38,7 @@ export async function connectKube(config: OperatorConfig, logger: Logger): Promi
     host: config.embedded.host,
     port: config.embedded.port,
     kubeconfigPath,
-    logger: logger.child({ component: 'apiserver' }),
+    logger,
   });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
