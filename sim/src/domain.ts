@@ -2,6 +2,12 @@
 // hooked, finished and removed, how gt derives list states, cleanup statuses and recovery
 // verdicts from a worktree's dirt, and how convoys report their tracked beads. Functions
 // mutate the SimState passed in and touch the file system only for polecat worktrees.
+//
+// gastown version followed: gt v1.0.x (tag v1.0.1, 3ce5f1a2b3cf) for everything except
+// `gt polecat check-recovery`'s merge-queue step, which follows current gastown main (after
+// 2026-04-30 a8bd79bf: internal/cmd/polecat.go applyMQCheck with hasSubmittableWork and
+// mqNotRequired, as printed through polecat.DecideWorkstate, with `blockers` and
+// `mq_status: not_required`). See recoveryStatus for what of current gt is not modelled.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from './ids.ts';
@@ -186,28 +192,115 @@ export interface RecoveryStatus {
   branch?: string;
   issue?: string;
   mq_status?: string;
+  /** The predicates that refused cleanup (gt's `blockers`, omitempty). */
+  blockers?: string[];
+}
+
+/** gt's blocker for a recorded cleanup status (gastown polecat.go cleanupStatusBlocker). */
+export function cleanupStatusBlocker(status: string): string {
+  if (status === '') return 'cleanup_status=<missing>';
+  return `cleanup_status=${status}`;
 }
 
 /**
- * `gt polecat check-recovery` (gastown internal/cmd/polecat.go runPolecatCheckRecovery +
- * applyMQCheck): SAFE_TO_NUKE needs a self-reported `clean` and no active MR; then, as the
- * polecat always has a branch, gt looks for a merge request of that branch in any status:
- * found -> `mq_status: submitted`, none -> NEEDS_MQ_SUBMIT / `not_submitted` (so an idle
- * polecat whose work never went through the queue is never SAFE_TO_NUKE). A closed hooked
- * bead counts as submitted (gastown aa-55d8, after v1.0.1). mq_status is never `not_required`.
+ * Whether the polecat's branch carries work the merge queue has not absorbed: gt's
+ * hasSubmittableWorkForRecovery (commits ahead of the integration branch, or a pushed
+ * non-base branch; unpushed commits as the fallback). In the sim: pushed-but-unsubmitted work
+ * (`needsMqSubmit`), unpushed commits, or a hooked bead (the branch it is working on carries
+ * its commits). After `gt done` (finishWork) the hook is cleared and the work has gone through
+ * the queue, so an idle polecat - like a fresh one that never worked - has nothing to submit.
+ * A git fact: it holds with the beads database down too.
+ */
+export function hasSubmittableWork(p: SimPolecat): boolean {
+  return p.dirt.needsMqSubmit === true || p.dirt.unpushedCommits > 0 || p.hookBead !== undefined;
+}
+
+const MQ_BYPASS_KEYS: Readonly<Record<string, 'noMerge' | 'reviewOnly' | 'mergeStrategy'>> = {
+  no_merge: 'noMerge', 'no-merge': 'noMerge', nomerge: 'noMerge',
+  review_only: 'reviewOnly', 'review-only': 'reviewOnly', reviewonly: 'reviewOnly',
+  merge_strategy: 'mergeStrategy', 'merge-strategy': 'mergeStrategy', mergestrategy: 'mergeStrategy',
+};
+
+/**
+ * gt's isMQNotRequiredSource: the bead's attachment fields (`key: value` description lines,
+ * gastown beads.ParseAttachmentFields) say `no_merge: true`, `review_only: true` or
+ * `merge_strategy: local`, so its work bypasses the merge queue on purpose.
+ */
+export function mqNotRequiredSource(bead: SimBead | undefined): boolean {
+  if (bead === undefined) return false;
+  for (const line of bead.description.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const field = MQ_BYPASS_KEYS[line.slice(0, colon).trim().toLowerCase()];
+    const value = line.slice(colon + 1).trim().toLowerCase();
+    if (field === 'noMerge' || field === 'reviewOnly') {
+      if (value === 'true') return true;
+    } else if (field === 'mergeStrategy' && value === 'local') {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** What gt knows for the merge-queue step of check-recovery. */
+export interface MqFacts {
+  hasSubmittableWork: boolean;
+  mqNotRequired: boolean;
+  beadTerminal: boolean;
+  /** The merge-request search for the branch: found one, none, or it failed (database down). */
+  mrForBranch: 'found' | 'none' | 'error';
+}
+
+/**
+ * gt's merge-queue step (gastown internal/cmd/polecat.go applyMQCheck, 5-argument form, and
+ * the same branch of polecat.DecideWorkstate that check-recovery prints): nothing ahead of the
+ * integration branch or a bead that bypasses the queue -> `not_required`; a terminal bead ->
+ * `submitted`; otherwise the MR search: found -> `submitted`, failed -> NEEDS_RECOVERY /
+ * `unknown` (fail closed), none -> NEEDS_MQ_SUBMIT / `not_submitted`. Only reached from
+ * SAFE_TO_NUKE with a branch.
+ */
+export function applyMqCheck(safe: RecoveryStatus, facts: MqFacts): RecoveryStatus {
+  if (!facts.hasSubmittableWork || facts.mqNotRequired) return { ...safe, mq_status: 'not_required' };
+  if (facts.beadTerminal) return { ...safe, mq_status: 'submitted' };
+  if (facts.mrForBranch === 'error') return { ...safe, needs_recovery: true, verdict: 'NEEDS_RECOVERY', mq_status: 'unknown', blockers: ['mq_status=unknown'] };
+  if (facts.mrForBranch === 'found') return { ...safe, mq_status: 'submitted' };
+  return { ...safe, needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', mq_status: 'not_submitted', blockers: ['mq_status=not_submitted'] };
+}
+
+/**
+ * `gt polecat check-recovery` as current gastown prints it (internal/cmd/polecat.go
+ * runPolecatCheckRecovery -> applyMQFactsToWorkstateInput -> polecat.DecideWorkstate; the
+ * merge-queue rules are those of applyMQCheck, see applyMqCheck above). SAFE_TO_NUKE needs a
+ * self-reported `clean` and no active MR; then, as the polecat always has a branch, the
+ * merge-queue step decides: an idle polecat after `gt done` (or one that never worked) has
+ * nothing to submit and is SAFE_TO_NUKE with `mq_status: not_required`.
+ *
+ * gt v1.0.1 differed only in that step: no `not_required` (every clean polecat with a branch
+ * needed an MR of its branch, so an idle polecat after `gt done` stayed NEEDS_MQ_SUBMIT), no
+ * terminal-bead shortcut, and a failed MR search kept SAFE_TO_NUKE with `mq_status: unknown`.
+ *
+ * Not modelled from current gt: its extra fields (`reason`, `reusable`, `safe_to_nuke`,
+ * `needs_mq_submit`, `counts_toward_capacity`, `reuse_status`, `active_mr`, `diagnostics`,
+ * `cleanup_status_source`, ...), the `WORKING` and `PENDING_MR` verdicts, the live git probe
+ * that overrides a stale self-report, and the hook-bead blocker; the sim keeps v1.0.1's
+ * self-report rule for the cleanup part.
  */
 export function recoveryStatus(state: SimState, p: SimPolecat): RecoveryStatus {
   const status = cleanupStatus(p);
   const out: RecoveryStatus = { rig: p.rig, polecat: p.name, cleanup_status: status, needs_recovery: true, verdict: 'NEEDS_RECOVERY' };
   if (p.branch !== '') out.branch = p.branch;
   if (p.hookBead !== undefined) out.issue = p.hookBead;
-  if (status !== 'clean' || openMr(state, p) !== undefined) return out;
+  if (status !== 'clean') return { ...out, blockers: [cleanupStatusBlocker(status)] };
+  if (openMr(state, p) !== undefined) return out;
   const safe: RecoveryStatus = { ...out, needs_recovery: false, verdict: 'SAFE_TO_NUKE' };
   if (p.branch === '') return safe;
   const issue = p.hookBead !== undefined ? state.beads[p.hookBead] : undefined;
-  if (issue !== undefined && (issue.status === 'closed' || issue.status === 'tombstone')) return { ...safe, mq_status: 'submitted' };
-  if (p.dirt.needsMqSubmit !== true && mergeRequestsForBranch(state, p.branch).length > 0) return { ...safe, mq_status: 'submitted' };
-  return { ...out, needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', mq_status: 'not_submitted' };
+  return applyMqCheck(safe, {
+    hasSubmittableWork: hasSubmittableWork(p),
+    mqNotRequired: mqNotRequiredSource(issue),
+    beadTerminal: issue !== undefined && (issue.status === 'closed' || issue.status === 'tombstone'),
+    mrForBranch: p.dirt.needsMqSubmit !== true && mergeRequestsForBranch(state, p.branch).length > 0 ? 'found' : 'none',
+  });
 }
 
 /**

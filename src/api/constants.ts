@@ -223,8 +223,9 @@ export const Reason = {
   NotificationNotRequested: 'NotificationNotRequested',
   NotificationFailed: 'NotificationFailed',
 
-  // Polecat cleanup, appended: gt said SAFE_TO_NUKE but could not check the merge queue
-  // (`mq_status: unknown`, e.g. the beads database is down), so the verdict is not trusted.
+  // Polecat cleanup, appended: gt could not check the merge queue (`mq_status: unknown`, e.g.
+  // the beads database is down): gt v1.0.1 still says SAFE_TO_NUKE (not trusted), current gt
+  // says NEEDS_RECOVERY. Either way the polecat is kept.
   MergeQueueUnknown: 'MergeQueueUnknown',
 
   // Polecat deletion, appended (annotation gastown.gastown.io/on-delete).

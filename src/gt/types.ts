@@ -253,7 +253,15 @@ export interface RecoveryCheck {
   readonly verdict: OpenEnum<RecoveryVerdictKind>;
   readonly branch?: string;
   readonly issue?: string;
+  /**
+   * The merge-queue step's answer, kept verbatim (an open string: gt adds values): v1.0.1
+   * prints `submitted`, `not_submitted` or `unknown`; current gt also `not_required` (nothing
+   * ahead of the integration branch, or a bead that bypasses the queue). Absent when gt did
+   * not check the queue (no branch, or the verdict was already not SAFE_TO_NUKE).
+   */
   readonly mqStatus?: string;
+  /** The predicates that refused cleanup, as current gt prints them (`mq_status=unknown`, ...); v1.0.1 prints none. */
+  readonly blockers: readonly string[];
 }
 
 /** One polecat `gt polecat nuke` refused to remove, with the reasons it printed. */

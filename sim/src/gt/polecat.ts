@@ -5,7 +5,7 @@
 import { flagBool, parseArgs } from '../args.ts';
 import type { ParsedArgs } from '../args.ts';
 import {
-  findPolecat, gitCleanupStatus, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, worktreePath,
+  applyMqCheck, cleanupStatusBlocker, findPolecat, gitCleanupStatus, hasSubmittableWork, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, worktreePath,
 } from '../domain.ts';
 import type { RecoveryStatus } from '../domain.ts';
 import { goLocalTime } from '../ids.ts';
@@ -131,15 +131,28 @@ function gitState(ctx: CommandContext, args: readonly string[]): void {
 }
 
 /**
- * check-recovery with the database down: gt cannot read the agent bead, falls back to the git
- * state of the worktree, and cannot search the merge queue (`mq_status: unknown`), which keeps
- * a clean worktree at SAFE_TO_NUKE; the hooked bead is not known either.
+ * check-recovery with the database down: gt cannot read the agent bead and falls back to the
+ * git state of the worktree (the hooked bead is not known either). A clean worktree goes on to
+ * the merge-queue step: with nothing to submit (a git fact) it is SAFE_TO_NUKE /
+ * `not_required`; with submittable work the MR search fails, so NEEDS_RECOVERY / `unknown`
+ * (current gt fails closed; gt v1.0.1 kept SAFE_TO_NUKE with `mq_status: unknown` here).
  */
 function recoveryWithoutBeads(p: SimPolecat): RecoveryStatus {
   const status = gitCleanupStatus(p);
-  const base = { rig: p.rig, polecat: p.name, cleanup_status: status, ...(p.branch !== '' ? { branch: p.branch } : {}) };
-  if (status !== 'clean') return { ...base, needs_recovery: true, verdict: 'NEEDS_RECOVERY' };
-  return { ...base, needs_recovery: false, verdict: 'SAFE_TO_NUKE', ...(p.branch !== '' ? { mq_status: 'unknown' } : {}) };
+  const base: RecoveryStatus = { rig: p.rig, polecat: p.name, cleanup_status: status, needs_recovery: true, verdict: 'NEEDS_RECOVERY', ...(p.branch !== '' ? { branch: p.branch } : {}) };
+  if (status !== 'clean') return { ...base, blockers: [cleanupStatusBlocker(status), ...gitBlockers(p)] };
+  const safe: RecoveryStatus = { ...base, needs_recovery: false, verdict: 'SAFE_TO_NUKE' };
+  if (p.branch === '') return safe;
+  return applyMqCheck(safe, { hasSubmittableWork: hasSubmittableWork(p), mqNotRequired: false, beadTerminal: false, mrForBranch: 'error' });
+}
+
+/** The git fact gt's git fallback records next to the derived cleanup status (first that applies). */
+function gitBlockers(p: SimPolecat): string[] {
+  const d = p.dirt;
+  if (d.unpushedCommits > 0) return [`git_state=has_unpushed unpushed_commits=${d.unpushedCommits}`];
+  if (d.stashCount > 0) return [`git_state=has_stash stash_count=${d.stashCount}`];
+  if (d.uncommittedFiles.length > 0) return [`git_state=has_uncommitted uncommitted_files=${d.uncommittedFiles.length}`];
+  return [];
 }
 
 function checkRecovery(ctx: CommandContext, args: readonly string[]): void {
@@ -151,6 +164,7 @@ function checkRecovery(ctx: CommandContext, args: readonly string[]): void {
   const status: RecoveryStatus = {
     rig: raw.rig, polecat: raw.polecat, cleanup_status: raw.cleanup_status, needs_recovery: raw.needs_recovery, verdict: raw.verdict,
     ...(raw.branch !== undefined ? { branch: raw.branch } : {}), ...(raw.issue !== undefined ? { issue: raw.issue } : {}), ...(raw.mq_status !== undefined ? { mq_status: raw.mq_status } : {}),
+    ...(raw.blockers !== undefined && raw.blockers.length > 0 ? { blockers: [...raw.blockers] } : {}),
   };
   if (flagBool(parsed, 'json')) {
     json(ctx.output, status);

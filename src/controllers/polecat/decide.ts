@@ -24,7 +24,7 @@ import type { Probe } from '../shared/probe.ts';
 import type { ViewEvent } from '../shared/sinks.ts';
 import { baseStatus, withCondition, withoutCondition, withSynced, withSyncFailure } from '../shared/status.ts';
 import { polecatAddress, polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
-import { cleanupRemedy, followedFields, followedPhase, gitStateSummary, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
+import { cleanupRemedy, followedFields, followedPhase, gitStateSummary, mergeQueueUnknown, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
 import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail } from './stuck.ts';
 
 export interface PolecatConfig {
@@ -360,14 +360,23 @@ function decideTermination(obs: PolecatObservation, status: PolecatStatus, now: 
     return decision(withCleanup, { actions: [{ type: 'nuke', rig, name, force: false }] });
   }
   const git = obs.gitState?.ok === true ? obs.gitState.value : undefined;
-  const unproven = check.verdict.kind === 'SAFE_TO_NUKE';
+  const unproven = mergeQueueUnknown(check);
   const reason = unproven ? Reason.MergeQueueUnknown : recoveryBlockReason(check, git);
   const said =
     `gt polecat check-recovery says ${check.verdict.raw} (cleanup status ${check.cleanupStatus.raw || 'empty'}` +
-    `${check.mqStatus === undefined ? '' : `, merge queue ${check.mqStatus}`}${git === undefined ? '' : `; ${gitStateSummary(git)}`})`;
-  const why = unproven ? ` but could not confirm that branch ${check.branch ?? '?'} reached the merge queue (the beads database may be down)` : '';
+    `${check.mqStatus === undefined ? '' : `, merge queue ${check.mqStatus}`}${blockersSummary(check.blockers)}${git === undefined ? '' : `; ${gitStateSummary(git)}`})`;
+  const why = unproven
+    ? `${check.verdict.kind === 'SAFE_TO_NUKE' ? ' but' : ':'} could not confirm that branch ${check.branch ?? '?'} reached the merge queue (the beads database may be down)`
+    : '';
   const message = `${said}${why}; not nuking ${rig}/${name}. ${cleanupRemedy(reason, check, Annotation.ForceTerminate)}`;
   return blocked(withCleanup, reason, message, now, config);
+}
+
+/** gt's named blockers (current gt), bounded for a condition message. */
+function blockersSummary(blockers: readonly string[]): string {
+  if (blockers.length === 0) return '';
+  const shown = blockers.slice(0, 3).map((b) => b.slice(0, 120));
+  return `; blockers: ${shown.join(', ')}${blockers.length > shown.length ? `, +${blockers.length - shown.length} more` : ''}`;
 }
 
 /** Whether the batched bead read shows the polecat's bead closed (its work is done). */

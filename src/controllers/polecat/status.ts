@@ -60,6 +60,7 @@ export function followedPhase(item: PolecatListItem, bead: Bead | undefined): { 
 export function needsGitState(check: RecoveryCheck): boolean {
   const verdict = check.verdict.kind;
   if (verdict === 'SAFE_TO_NUKE' || verdict === 'NEEDS_MQ_SUBMIT' || verdict === 'PENDING_MR') return false;
+  if (mergeQueueUnknown(check)) return false;
   const cleanup = check.cleanupStatus.kind;
   return cleanup !== 'has_uncommitted' && cleanup !== 'has_unpushed' && cleanup !== 'has_stash';
 }
@@ -93,17 +94,30 @@ export function recoveryBlockReason(check: RecoveryCheck, git?: GitState): Reaso
 
 /**
  * Whether gt's SAFE_TO_NUKE is proven. gt checks the merge queue only for a polecat with a
- * branch, and when that check fails (beads database down) it keeps SAFE_TO_NUKE with
- * `mq_status: "unknown"`, having also fallen back from the agent bead to a bare git check. Only
- * `submitted`, a closed bead (its work is done; newer gt reports that as `submitted` too), or no
- * merge-queue status at all on a clean polecat (nothing was pushed for the queue) prove that
- * nuking loses nothing; `unknown` and any other value do not.
+ * branch. Current gt answers `submitted` (an MR of the branch exists, or the bead is terminal)
+ * or `not_required` (nothing ahead of the integration branch, e.g. an idle polecat after
+ * `gt done`, or a bead that bypasses the queue): both mean gt verified there is nothing left to
+ * submit. gt v1.0.1, when the MR search failed (beads database down), kept SAFE_TO_NUKE with
+ * `mq_status: "unknown"`, having also fallen back from the agent bead to a bare git check. So
+ * only `submitted`, `not_required`, a closed bead (its work is done), or no merge-queue status
+ * at all on a clean polecat (gt did not check the queue) prove that nuking loses nothing;
+ * `unknown` and any other value do not.
  */
 export function safeToNukeProven(check: RecoveryCheck, beadClosed: boolean): boolean {
   if (check.verdict.kind !== 'SAFE_TO_NUKE') return false;
   const mq = check.mqStatus ?? '';
-  if (mq === 'submitted' || beadClosed) return true;
+  if (mq === 'submitted' || mq === 'not_required' || beadClosed) return true;
   return mq === '' && check.cleanupStatus.kind === 'clean';
+}
+
+/**
+ * Whether the block is about the merge queue being unverifiable: gt v1.0.1's SAFE_TO_NUKE that
+ * is not proven, or current gt's NEEDS_RECOVERY with `mq_status: "unknown"` on a polecat whose
+ * self-reported cleanup status is clean (its MR search failed, it fails closed).
+ */
+export function mergeQueueUnknown(check: RecoveryCheck): boolean {
+  if (check.verdict.kind === 'SAFE_TO_NUKE') return true;
+  return check.verdict.kind === 'NEEDS_RECOVERY' && check.mqStatus === 'unknown' && check.cleanupStatus.kind === 'clean';
 }
 
 /** What the user can do about a blocked termination, for the CleanupBlocked message. */

@@ -107,6 +107,7 @@ const recoveryCheck = z
     branch: optString,
     issue: optString,
     mq_status: optString,
+    blockers: list(z.string()),
   })
   .transform((r): RecoveryCheck => ({
     rig: r.rig,
@@ -117,6 +118,7 @@ const recoveryCheck = z
     branch: r.branch,
     issue: r.issue,
     mqStatus: r.mq_status,
+    blockers: r.blockers,
   }));
 
 export function parseRecoveryCheck(stdout: string): RecoveryCheck {

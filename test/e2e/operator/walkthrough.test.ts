@@ -19,7 +19,11 @@ function startOperator(dataDir: string, home: string): Operator {
   const child = spawn(process.execPath, [
     path.join(ROOT, 'src/main.ts'), 'run', '--simulate', '--data-dir', dataDir, '--sim-activity', 'off',
     '--sync-interval', '3s', '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--log-format', 'json',
-  ], { env: { ...process.env, HOME: home, GT_SIM_NODE: process.execPath }, stdio: ['ignore', 'ignore', 'pipe'] });
+  ], {
+    // No kubeconfig of the machine's may leak in: the walkthrough is the embedded default.
+    env: { ...process.env, HOME: home, GT_SIM_NODE: process.execPath, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString(); });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -54,6 +58,14 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     })).stdout;
   const jsonpath = async (resource: string, expr: string, ns = 'default'): Promise<string> =>
     kubectl('get', resource, '-n', ns, '-o', `jsonpath=${expr}`);
+  const url = (what: string): string => {
+    const m = new RegExp(`${what}:\\s+(http://\\S+?)(?:/metrics|/healthz)`).exec(op.stderr());
+    assert.ok(m, `the ${what} URL is printed`);
+    return m[1]!;
+  };
+  const scrape = async (): Promise<string> => (await fetch(`${url('metrics')}/metrics`)).text();
+  const demoSeries = (text: string): string[] =>
+    text.split('\n').filter((l) => l.startsWith('gastown_polecat_phase{') && l.includes('rig="gastown",name="demo",'));
 
   before(async () => {
     await exec(KUBECTL, ['version', '--client']); // fail loudly, never skip, without kubectl
@@ -118,25 +130,40 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     }
   });
 
+  test('deleting the Polecat nukes the clean polecat in gt, then the view goes', async () => {
+    const gtName = await jsonpath('polecat/demo', '{.status.gtName}');
+    // Before: the view's phase series are exported (Idle after gt done).
+    const before = await waitFor('the demo polecat exported as Idle', async () => {
+      const series = demoSeries(await scrape());
+      return series.includes('gastown_polecat_phase{rig="gastown",name="demo",phase="Idle"} 1') ? series : undefined;
+    }, 30_000);
+    assert.ok(before.includes('gastown_polecat_phase{rig="gastown",name="demo",phase="Working"} 0'), before.join('\n'));
+    await kubectl('delete', 'polecat', 'demo', '-n', 'default', '--wait=false');
+    await waitFor('the Polecat removed', async () => (await kubectl('get', 'polecats', '-n', 'default', '-o', 'name')).includes('polecat.gastown.gastown.io/demo') ? undefined : true);
+    const calls = (await sim('gt-sim', 'calls')).trim().split('\n').map((l) => JSON.parse(l) as { bin: string; args: string[] });
+    const nukes = calls.filter((c) => c.bin === 'gt' && c.args[0] === 'polecat' && c.args[1] === 'nuke');
+    assert.deepEqual(nukes.map((c) => c.args.slice(2)), [[`gastown/${gtName}`]], 'one nuke, without --force');
+  });
+
   test('/readyz is ready and /metrics shows the scenario', async () => {
-    const url = (what: string): string => {
-      const m = new RegExp(`${what}:\\s+(http://\\S+?)(?:/metrics|/healthz)`).exec(op.stderr());
-      assert.ok(m, `the ${what} URL is printed`);
-      return m[1]!;
-    };
     const ready = await fetch(`${url('health')}/readyz`);
     assert.equal(ready.status, 200);
-    const text = await (await fetch(`${url('metrics')}/metrics`)).text();
+    // The deleted view's phase series are swept after the next town-sync snapshot (every 3 s):
+    // the cardinality cleanup. The other series stay.
+    const text = await waitFor('the demo polecat phase series swept', async () => {
+      const t = await scrape();
+      return demoSeries(t).length === 0 ? t : undefined;
+    }, 30_000);
     const value = (series: string): number | undefined => {
       const line = text.split('\n').find((l) => l.startsWith(`${series} `));
       return line === undefined ? undefined : Number(line.slice(series.length + 1));
     };
-    assert.equal(value('gastown_polecat_phase{rig="gastown",name="demo",phase="Idle"}'), 1);
-    assert.equal(value('gastown_polecat_phase{rig="gastown",name="demo",phase="Working"}'), 0);
+    assert.deepEqual(demoSeries(text), [], 'gastown_polecat_phase{rig="gastown",name="demo",...} are gone');
     assert.equal(value('gastown_convoy_phase{namespace="default",name="demo",phase="Completed"}'), 1);
     assert.equal(value('gastown_rig_phase{rig="gastown",phase="Operational"}'), 1);
     assert.equal(value('gastown_gt_cli_calls_total{command="gt sling",result="success"}'), 1);
     assert.equal(value('gastown_gt_cli_calls_total{command="gt convoy create",result="success"}'), 1);
+    assert.equal(value('gastown_gt_cli_calls_total{command="gt polecat nuke",result="success"}'), 1);
     assert.equal(value('gastown_gt_circuit_breaker_state{state="closed"}'), 1);
     assert.ok((value('gastown_reconcile_total{controller="polecat",result="success"}') ?? 0) > 0);
     assert.ok((value('gastown_gt_cli_calls_total{command="gt polecat list",result="success"}') ?? 0) > 0);

@@ -197,10 +197,9 @@ describe('Polecat controller (API server + simulated town)', () => {
     await r.reconcile(key);
     const name = (await get(key))?.status?.gtName;
     assert.ok(name);
+    // gt done: its work went through the queue, nothing is left ahead of the integration branch
+    // (check-recovery: SAFE_TO_NUKE, mq_status not_required; gt v1.0.1 said NEEDS_MQ_SUBMIT).
     await control.finishWork(bed.root, 'gastown', name);
-    // Its branch went through the merge queue (gt: never SAFE_TO_NUKE otherwise).
-    await control.makeDirty(bed.root, 'gastown', name, { openMr: true });
-    await control.makeDirty(bed.root, 'gastown', name, { openMr: false });
     await bed.kube.delete(POLECAT_KIND, { namespace: NS, name: 'clean' });
     await r.reconcile(key);
     assert.equal(await get(key), undefined, 'finalizer released, object gone');
@@ -223,13 +222,14 @@ describe('Polecat controller (API server + simulated town)', () => {
     assert.equal(slings(bead).length, 1, 'not re-slung');
   });
 
-  test('SAFE_TO_NUKE with mq_status unknown (check-recovery could not reach the database) is not trusted', async () => {
+  test('check-recovery that could not reach the database (mq_status unknown) blocks with MergeQueueUnknown', async () => {
     const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'pushed, queue unknown' });
     const { polecat } = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
     const key = await create('mq-unknown', { rig: 'gastown', desiredState: 'Terminated' }, { labels: { [Label.Polecat]: polecat } });
     const nukesBefore = nukes().length;
-    // Only check-recovery sees the database down: gt falls back to git (clean) and keeps
-    // SAFE_TO_NUKE with mq_status "unknown"; the town read itself still works.
+    // Only check-recovery sees the database down: gt falls back to git (clean), cannot search
+    // the queue for the work on the branch and fails closed (NEEDS_RECOVERY, mq_status
+    // "unknown"; gt v1.0.1 kept SAFE_TO_NUKE there, see the decide table); the town read works.
     await control.setFaultRules(bed.root, [{ match: 'gt polecat check-recovery', dbDown: true }]);
     try {
       const r = reconciler();
@@ -239,7 +239,7 @@ describe('Polecat controller (API server + simulated town)', () => {
       const view = await get(key);
       const blocked = cond(view, 'CleanupBlocked');
       assert.deepEqual([blocked?.status, blocked?.reason], ['True', Reason.MergeQueueUnknown]);
-      assert.match(view?.status?.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '', /SAFE_TO_NUKE.*merge queue unknown/);
+      assert.match(view?.status?.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '', /NEEDS_RECOVERY \(cleanup status clean, merge queue unknown; blockers: mq_status=unknown\): could not confirm/);
       assert.equal(nukes().length, nukesBefore, 'never nuked on an unproven verdict');
       assert.ok(holderOf(bead), 'still in gt');
       assert.ok(bed.events.some((e) => e.object === key && e.type === 'Warning' && e.reason === Reason.MergeQueueUnknown));

@@ -58,10 +58,17 @@ describe('faults', () => {
     const hook = await gt(town.root, ['hook', 'status', 'beads/polecats/furiosa', '--json']);
     assert.equal(hook.code, 0);
     assert.equal(parseJson<Record<string, unknown>>(hook.stdout)['has_work'], false);
-    // check-recovery falls back to git and cannot search the queue: a clean worktree is SAFE_TO_NUKE.
+    // check-recovery falls back to git (clean) and cannot search the queue for furiosa's work on
+    // its branch: current gt fails closed (NEEDS_RECOVERY / unknown, named); an idle clean
+    // worktree has nothing to submit, which git alone tells (SAFE_TO_NUKE / not_required).
     const rec = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/furiosa', '--json'])).stdout);
-    assert.equal(rec['verdict'], 'SAFE_TO_NUKE');
-    assert.equal(rec['mq_status'], 'unknown');
+    assert.deepEqual(rec, {
+      rig: 'beads', polecat: 'furiosa', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_RECOVERY', branch: rec['branch'],
+      mq_status: 'unknown', blockers: ['mq_status=unknown'],
+    });
+    assert.match(String(rec['branch']), /^polecat\/furiosa\//);
+    const idle = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/nux', '--json'])).stdout);
+    assert.deepEqual([idle['verdict'], idle['mq_status']], ['SAFE_TO_NUKE', 'not_required']);
     const sling = await gt(town.root, ['sling', 'bd-zzzzz', 'beads']);
     assert.equal(sling.stderr.split('\n')[0], "Error: checking bead status: bead 'bd-zzzzz' not found");
   });

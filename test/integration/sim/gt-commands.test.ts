@@ -102,27 +102,35 @@ describe('gt read commands', () => {
     assert.deepEqual(gs, { clean: false, uncommitted_files: ['a.go'], unpushed_commits: 2, stash_count: 0 });
     const check = async (name: string): Promise<Record<string, unknown>> =>
       parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', `beads/${name}`, '--json'])).stdout);
-    // A working polecat never ran gt done: no self-report on its agent bead -> "".
+    // A working polecat never ran gt done: no self-report on its agent bead -> "", named as a blocker.
     const working = await check('furiosa');
-    assert.deepEqual(Object.keys(working), ['rig', 'polecat', 'cleanup_status', 'needs_recovery', 'verdict', 'branch', 'issue']);
+    assert.deepEqual(Object.keys(working), ['rig', 'polecat', 'cleanup_status', 'needs_recovery', 'verdict', 'branch', 'issue', 'blockers']);
     assert.equal(working['cleanup_status'], '');
     assert.equal(working['verdict'], 'NEEDS_RECOVERY');
-    // nux self-reported clean (gt done) but its branch never reached the queue.
+    assert.deepEqual(working['blockers'], ['cleanup_status=<missing>']);
+    // nux self-reported clean (gt done) but has commits on its branch that never reached the queue.
     assert.deepEqual(await check('nux'), {
-      rig: 'beads', polecat: 'nux', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', branch: 'polecat/nux', mq_status: 'not_submitted',
+      rig: 'beads', polecat: 'nux', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', branch: 'polecat/nux',
+      mq_status: 'not_submitted', blockers: ['mq_status=not_submitted'],
+    });
+    // Idle after gt done with nothing ahead of the integration branch: nothing to submit.
+    await control.makeDirty(town.root, 'beads', 'nux', { unpushedCommits: 0, uncommittedFiles: [] });
+    assert.deepEqual(await check('nux'), {
+      rig: 'beads', polecat: 'nux', cleanup_status: 'clean', needs_recovery: false, verdict: 'SAFE_TO_NUKE', branch: 'polecat/nux', mq_status: 'not_required',
     });
     await control.makeDirty(town.root, 'beads', 'nux', { cleanupStatus: 'has_unpushed' });
     assert.equal((await check('nux'))['verdict'], 'NEEDS_RECOVERY');
-    // An MR for the branch, merged (closed): submitted, safe.
-    await control.makeDirty(town.root, 'beads', 'nux', { cleanupStatus: 'clean', openMr: true });
-    assert.equal((await check('nux'))['verdict'], 'NEEDS_RECOVERY');
-    await control.makeDirty(town.root, 'beads', 'nux', { openMr: false });
-    const safe = await check('nux');
-    assert.equal(safe['verdict'], 'SAFE_TO_NUKE');
-    assert.equal(safe['mq_status'], 'submitted');
-    await control.makeDirty(town.root, 'beads', 'nux', { needsMqSubmit: true });
-    assert.equal((await check('nux'))['verdict'], 'NEEDS_MQ_SUBMIT');
-    await control.makeDirty(town.root, 'beads', 'nux', { needsMqSubmit: false, unpushedCommits: 0, uncommittedFiles: [] });
+    await control.makeDirty(town.root, 'beads', 'nux', { cleanupStatus: 'clean' });
+    // furiosa's hooked work: pushed but never submitted -> NEEDS_MQ_SUBMIT.
+    await control.makeDirty(town.root, 'beads', 'furiosa', { cleanupStatus: 'clean', needsMqSubmit: true });
+    assert.deepEqual([(await check('furiosa'))['verdict'], (await check('furiosa'))['mq_status']], ['NEEDS_MQ_SUBMIT', 'not_submitted']);
+    // An open MR of the branch (active MR): not safe; merged (closed): submitted, safe.
+    await control.makeDirty(town.root, 'beads', 'furiosa', { needsMqSubmit: false, openMr: true });
+    assert.equal((await check('furiosa'))['verdict'], 'NEEDS_RECOVERY');
+    await control.makeDirty(town.root, 'beads', 'furiosa', { openMr: false });
+    const safe = await check('furiosa');
+    assert.deepEqual([safe['verdict'], safe['needs_recovery'], safe['mq_status'], safe['issue']], ['SAFE_TO_NUKE', false, 'submitted', working['issue']]);
+    await control.makeDirty(town.root, 'beads', 'furiosa', { cleanupStatus: null });
   });
 
   test('polecat status always names the session; a zombie is not found', async () => {

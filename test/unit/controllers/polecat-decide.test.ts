@@ -7,7 +7,7 @@ import {
   DEFAULT_POLECAT_CONFIG, decidePolecat, deletePolicy, probesFor, type DeletePolicy, type PolecatObservation,
 } from '../../../src/controllers/polecat/decide.ts';
 import { applyEscalation, applyNuke, applySling } from '../../../src/controllers/polecat/outcome.ts';
-import { needsGitState } from '../../../src/controllers/polecat/status.ts';
+import { mergeQueueUnknown, needsGitState, safeToNukeProven } from '../../../src/controllers/polecat/status.ts';
 import { escalationDelay, DEFAULT_ESCALATION } from '../../../src/controllers/polecat/stuck.ts';
 import type { GtErrorKind } from '../../../src/gt/errors.ts';
 import { NOW, bead, cond, failedTown, gtError, iso, item, polecat, recovery, rig, town } from './polecat-fixtures.ts';
@@ -555,22 +555,27 @@ describe('polecat outcomes', () => {
   });
 });
 
-describe('polecat decide: SAFE_TO_NUKE must be proven (gt keeps it when the merge-queue check fails)', () => {
+describe('polecat decide: SAFE_TO_NUKE must be proven (gt v1.0.1 keeps it when the merge-queue check fails)', () => {
   const terminating = (extra: Parameters<typeof polecat>[0] = {}) =>
     polecat({ ...extra, spec: { desiredState: 'Terminated', ...extra.spec }, status: { phase: 'Working', gtName: 'nux', beadID: 'gt-abc12' } });
   const listed = [item('nux', 'working', { issue: 'gt-abc12' })];
-  const check = (verdict: string, cleanup: string, over: { mqStatus?: string; branch?: string; issue?: string } = {}) => ({
+  const check = (verdict: string, cleanup: string, over: { mqStatus?: string; branch?: string; issue?: string; blockers?: string[] } = {}) => ({
     ok: true as const, value: { ...recovery(verdict, cleanup), branch: 'polecat/nux', ...over },
   });
   // [case, verdict, cleanup, mq_status, bead status in the bead read, nuke?]
   const table: [string, string, string, string | undefined, string | undefined, boolean][] = [
     ['MR submitted', 'SAFE_TO_NUKE', 'clean', 'submitted', 'open', true],
+    ['nothing to submit (current gt: idle after gt done, or a no-merge bead)', 'SAFE_TO_NUKE', 'clean', 'not_required', 'open', true],
+    ['nothing to submit, bead not in the read', 'SAFE_TO_NUKE', 'clean', 'not_required', undefined, true],
     ['no branch, so no merge-queue check, clean', 'SAFE_TO_NUKE', 'clean', undefined, 'open', true],
-    ['mq unknown (database down: git fallback, MR search failed)', 'SAFE_TO_NUKE', 'clean', 'unknown', 'open', false],
+    ['mq unknown (v1.0.1, database down: git fallback, MR search failed)', 'SAFE_TO_NUKE', 'clean', 'unknown', 'open', false],
     ['mq unknown, bead not in the read', 'SAFE_TO_NUKE', 'clean', 'unknown', undefined, false],
     ['mq unknown but the bead is closed (work done)', 'SAFE_TO_NUKE', 'clean', 'unknown', 'closed', true],
-    ['a newer mq status', 'SAFE_TO_NUKE', 'clean', 'not_required', 'open', false],
+    ['an mq status no gt printed yet', 'SAFE_TO_NUKE', 'clean', 'deferred', 'open', false],
+    ['not_submitted next to SAFE_TO_NUKE (contradictory)', 'SAFE_TO_NUKE', 'clean', 'not_submitted', 'open', false],
     ['no mq status and an unknown cleanup status', 'SAFE_TO_NUKE', '', undefined, 'open', false],
+    ['current gt fails closed: NEEDS_RECOVERY with mq unknown', 'NEEDS_RECOVERY', 'clean', 'unknown', 'open', false],
+    ['current gt fails closed, even with the bead closed', 'NEEDS_RECOVERY', 'clean', 'unknown', 'closed', false],
   ];
   for (const [name, verdict, cleanup, mq, beadStatus, nuke] of table) {
     test(`${name} -> ${nuke ? 'nuke without --force' : 'CleanupBlocked=MergeQueueUnknown, no nuke'}`, () => {
@@ -587,10 +592,36 @@ describe('polecat decide: SAFE_TO_NUKE must be proven (gt keeps it when the merg
       assert.equal(d.released, false);
       const message = d.status.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '';
       assert.match(message, /merge queue/);
+      assert.match(message, /could not confirm that branch polecat\/nux reached the merge queue/);
       assert.match(message, /gt mq submit --branch polecat\/nux/);
       assert.match(message, new RegExp(`${Annotation.ForceTerminate}="true"`));
     });
   }
+
+  test('current gt\'s blockers are quoted in the message, bounded', () => {
+    const blockers = ['mq_status=unknown', 'b2', 'b3', `b4${'x'.repeat(500)}`];
+    const d = decide({ polecat: terminating(), snapshot: town({ polecats: listed }), recovery: check('NEEDS_RECOVERY', 'clean', { mqStatus: 'unknown', blockers }) });
+    const message = d.status.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '';
+    assert.match(message, /says NEEDS_RECOVERY \(cleanup status clean, merge queue unknown; blockers: mq_status=unknown, b2, b3, \+1 more\): could not confirm/);
+    const one = decide({ polecat: terminating(), snapshot: town({ polecats: listed }), recovery: check('NEEDS_RECOVERY', 'has_stash', { blockers: [`cleanup_status=${'y'.repeat(300)}`] }) });
+    const said = one.status.conditions?.find((c) => c.type === 'CleanupBlocked')?.message ?? '';
+    assert.equal(cond(one.status, 'CleanupBlocked')?.reason, Reason.StashedChanges);
+    assert.match(said, new RegExp(`blockers: cleanup_status=y{105}\\)`), 'each blocker cut at 120 characters');
+  });
+
+  test('safeToNukeProven / mergeQueueUnknown: the rule itself', () => {
+    const value = (verdict: string, cleanup: string, mqStatus?: string) => check(verdict, cleanup, mqStatus === undefined ? {} : { mqStatus }).value;
+    assert.equal(safeToNukeProven(value('SAFE_TO_NUKE', 'clean', 'not_required'), false), true);
+    assert.equal(safeToNukeProven(value('SAFE_TO_NUKE', 'clean', 'submitted'), false), true);
+    assert.equal(safeToNukeProven(value('SAFE_TO_NUKE', 'clean', 'unknown'), false), false);
+    assert.equal(safeToNukeProven(value('SAFE_TO_NUKE', 'clean', 'unknown'), true), true);
+    assert.equal(safeToNukeProven(value('SAFE_TO_NUKE', 'clean', 'NOT_REQUIRED'), false), false, 'exact values only');
+    assert.equal(safeToNukeProven(value('NEEDS_MQ_SUBMIT', 'clean', 'not_required'), true), false, 'never over a verdict that is not SAFE_TO_NUKE');
+    assert.equal(mergeQueueUnknown(value('NEEDS_RECOVERY', 'clean', 'unknown')), true);
+    assert.equal(mergeQueueUnknown(value('NEEDS_RECOVERY', 'has_unpushed', 'unknown')), false, 'the dirt is the reason then');
+    assert.equal(mergeQueueUnknown(value('NEEDS_MQ_SUBMIT', 'clean', 'not_submitted')), false);
+    assert.equal(needsGitState(value('NEEDS_RECOVERY', 'clean', 'unknown')), false, 'the reason is known: no git-state call');
+  });
 
   test('the bead checked is the one gt names, else the view\'s', () => {
     const snapshot = town({ polecats: listed, beads: [bead('gt-abc12', 'open'), bead('gt-other', 'closed')] });

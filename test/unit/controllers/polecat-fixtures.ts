@@ -65,6 +65,7 @@ export function recovery(verdict: string, cleanup: string): RecoveryCheck {
     rig: 'gastown', polecat: 'nux', needsRecovery: verdict !== 'SAFE_TO_NUKE',
     verdict: open(verdict, ['SAFE_TO_NUKE', 'NEEDS_RECOVERY', 'NEEDS_MQ_SUBMIT', 'PENDING_MR'] as const),
     cleanupStatus: open(cleanup, ['clean', 'has_uncommitted', 'has_stash', 'has_unpushed', 'unknown'] as const),
+    blockers: [],
   };
 }
 

@@ -86,13 +86,35 @@ describe('git-state and check-recovery', () => {
     assert.equal(safe.verdict.kind, 'SAFE_TO_NUKE');
   });
 
-  test('check-recovery as gt v1.0.x prints it: mq_status is submitted / not_submitted / unknown', () => {
+  test('check-recovery as gt v1.0.x prints it: mq_status is submitted / not_submitted / unknown, no blockers', () => {
     const stdout = '{\n  "rig": "beads",\n  "polecat": "nux",\n  "cleanup_status": "clean",\n  "needs_recovery": true,\n  "verdict": "NEEDS_MQ_SUBMIT",\n  "branch": "polecat/nux",\n  "mq_status": "not_submitted"\n}\n';
     const r = parseRecoveryCheck(stdout);
     assert.equal(r.verdict.kind, 'NEEDS_MQ_SUBMIT');
     assert.equal(r.needsRecovery, true);
     assert.equal(r.mqStatus, 'not_submitted');
     assert.equal(r.issue, undefined);
+    assert.deepEqual(r.blockers, []);
+  });
+
+  test('check-recovery as current gt prints it: not_required, blockers, and fields the client ignores', () => {
+    const notRequired = parseRecoveryCheck(JSON.stringify({
+      rig: 'gastown', polecat: 'nux', cleanup_status: 'clean', needs_recovery: false, verdict: 'SAFE_TO_NUKE', reason: 'reusable', reusable: true,
+      safe_to_nuke: true, needs_mq_submit: false, counts_toward_capacity: false, reuse_status: 'idle-preserved', branch: 'polecat/nux',
+      mq_status: 'not_required', cleanup_status_source: 'recorded', git_state_source: 'live',
+    }));
+    assert.deepEqual(notRequired, {
+      rig: 'gastown', polecat: 'nux', cleanupStatus: { kind: 'clean', raw: 'clean' }, needsRecovery: false, verdict: { kind: 'SAFE_TO_NUKE', raw: 'SAFE_TO_NUKE' },
+      branch: 'polecat/nux', issue: undefined, mqStatus: 'not_required', blockers: [],
+    });
+    const unknown = parseRecoveryCheck('{"rig":"g","polecat":"n","cleanup_status":"clean","needs_recovery":true,"verdict":"NEEDS_RECOVERY","branch":"polecat/n","mq_status":"unknown","blockers":["mq_status=unknown"]}');
+    assert.equal(unknown.mqStatus, 'unknown');
+    assert.deepEqual(unknown.blockers, ['mq_status=unknown']);
+    assert.deepEqual(parseRecoveryCheck('{"rig":"g","polecat":"n","cleanup_status":"clean","needs_recovery":false,"verdict":"SAFE_TO_NUKE","blockers":null}').blockers, []);
+    // A value no gt printed yet stays an open string, and a verdict nobody knows stays unknown.
+    const future = parseRecoveryCheck('{"rig":"g","polecat":"n","cleanup_status":"clean","needs_recovery":false,"verdict":"WORKING","mq_status":"deferred"}');
+    assert.equal(future.mqStatus, 'deferred');
+    assert.deepEqual(future.verdict, { kind: 'unknown', raw: 'WORKING' });
+    assert.throws(() => parseRecoveryCheck('{"rig":"g","polecat":"n","cleanup_status":"clean","needs_recovery":true,"verdict":"NEEDS_RECOVERY","blockers":"mq_status=unknown"}'), ContractViolation);
   });
 
   test('zombie list entries: state zombie, session running, no issue', () => {

@@ -51,27 +51,52 @@ describe('gt derived states', () => {
     assert.equal(listState(polecat({ state: 'stuck' })), 'stuck');
     assert.equal(listState(polecat({ state: 'zombie', worktree: false, sessionRunning: true })), 'zombie');
   });
-  test('check-recovery follows gastown runPolecatCheckRecovery + applyMQCheck', () => {
+  test('check-recovery: the cleanup self-report, then current gastown applyMQCheck', () => {
     const state = emptyState('t');
-    // No self-report on the agent bead (gt done never ran): cleanup_status "" -> NEEDS_RECOVERY.
+    const base = { rig: 'gastown', polecat: 'nux', branch: 'polecat/nux' };
+    // No self-report on the agent bead (gt done never ran): cleanup_status "" -> NEEDS_RECOVERY, named.
     assert.deepEqual(recoveryStatus(state, polecat()), {
-      rig: 'gastown', polecat: 'nux', cleanup_status: '', needs_recovery: true, verdict: 'NEEDS_RECOVERY', branch: 'polecat/nux',
+      ...base, cleanup_status: '', needs_recovery: true, verdict: 'NEEDS_RECOVERY', blockers: ['cleanup_status=<missing>'],
     });
-    // Clean but no merge request for the branch: NEEDS_MQ_SUBMIT / not_submitted (never not_required).
+    assert.deepEqual(recoveryStatus(state, polecat({ cleanupStatus: 'has_uncommitted' })).blockers, ['cleanup_status=has_uncommitted']);
+    // Clean and nothing ahead of the integration branch (idle after gt done, or never worked): not_required.
     assert.deepEqual(recoveryStatus(state, polecat({ cleanupStatus: 'clean' })), {
-      rig: 'gastown', polecat: 'nux', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', branch: 'polecat/nux', mq_status: 'not_submitted',
+      ...base, cleanup_status: 'clean', needs_recovery: false, verdict: 'SAFE_TO_NUKE', mq_status: 'not_required',
     });
+    // Pushed but never submitted: NEEDS_MQ_SUBMIT / not_submitted, named.
+    const pushed = { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, needsMqSubmit: true };
+    assert.deepEqual(recoveryStatus(state, polecat({ cleanupStatus: 'clean', dirt: pushed })), {
+      ...base, cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', mq_status: 'not_submitted', blockers: ['mq_status=not_submitted'],
+    });
+    // Work on the branch (a hooked bead) and no MR for it: NEEDS_MQ_SUBMIT too.
+    state.beads['gt-abc12'] = {
+      id: 'gt-abc12', title: 'Work', description: '', status: 'hooked', priority: 2, issueType: 'task',
+      assignee: 'gastown/polecats/nux', owner: '', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', labels: [],
+    };
+    const hooked = polecat({ cleanupStatus: 'clean', hookBead: 'gt-abc12', branch: 'polecat/nux/gt-abc12' });
+    assert.equal(recoveryStatus(state, hooked).verdict, 'NEEDS_MQ_SUBMIT');
+    assert.equal(recoveryStatus(state, hooked).issue, 'gt-abc12');
+    // ... unless its bead bypasses the queue (no_merge / review_only / merge_strategy: local): not_required.
+    for (const line of ['no_merge: true', 'Review-Only: TRUE', 'merge_strategy: local']) {
+      state.beads['gt-abc12'].description = `Do it.\n${line}`;
+      assert.deepEqual([recoveryStatus(state, hooked).verdict, recoveryStatus(state, hooked).mq_status], ['SAFE_TO_NUKE', 'not_required'], line);
+    }
+    state.beads['gt-abc12'].description = 'merge_strategy: mr\nno_merge: false';
+    assert.equal(recoveryStatus(state, hooked).verdict, 'NEEDS_MQ_SUBMIT');
+    // A closed hooked bead: submitted.
+    state.beads['gt-abc12'].status = 'closed';
+    assert.deepEqual([recoveryStatus(state, hooked).verdict, recoveryStatus(state, hooked).mq_status], ['SAFE_TO_NUKE', 'submitted']);
+    state.beads['gt-abc12'].status = 'hooked';
     // A (merged) MR for the branch: submitted, SAFE_TO_NUKE.
     state.beads['gt-mr001'] = {
-      id: 'gt-mr001', title: 'Merge', description: 'branch: polecat/nux\ntarget: main', status: 'closed', priority: 2, issueType: 'merge-request',
+      id: 'gt-mr001', title: 'Merge', description: 'branch: polecat/nux/gt-abc12\ntarget: main', status: 'closed', priority: 2, issueType: 'merge-request',
       assignee: '', owner: '', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', labels: ['gt:merge-request'],
     };
-    const safe = recoveryStatus(state, polecat({ cleanupStatus: 'clean' }));
-    assert.equal(safe.verdict, 'SAFE_TO_NUKE');
-    assert.equal(safe.needs_recovery, false);
-    assert.equal(safe.mq_status, 'submitted');
-    assert.equal(recoveryStatus(state, polecat({ cleanupStatus: 'clean', dirt: { uncommittedFiles: [], unpushedCommits: 0, stashCount: 0, needsMqSubmit: true } })).verdict, 'NEEDS_MQ_SUBMIT');
-    assert.equal(recoveryStatus(state, polecat({ cleanupStatus: 'has_uncommitted' })).verdict, 'NEEDS_RECOVERY');
+    const safe = recoveryStatus(state, hooked);
+    assert.deepEqual([safe.verdict, safe.needs_recovery, safe.mq_status, safe.blockers], ['SAFE_TO_NUKE', false, 'submitted', undefined]);
+    // Unpushed commits on a polecat that self-reported clean are work on its branch too.
+    const unpushed = polecat({ cleanupStatus: 'clean', dirt: { uncommittedFiles: [], unpushedCommits: 1, stashCount: 0 } });
+    assert.equal(recoveryStatus(state, unpushed).verdict, 'NEEDS_MQ_SUBMIT');
   });
   test('nuke reasons come from the agent bead, then the hook, then open MRs of the branch', () => {
     const state = emptyState('t');
