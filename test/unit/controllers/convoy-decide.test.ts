@@ -142,15 +142,19 @@ describe('convoy decide: tracking and progress', () => {
     assert.deepEqual(cond(d.status, 'Notified'), { status: 'False', reason: Reason.NotificationNotRequested });
   });
 
-  test('large convoys: counts exact, lists bounded', () => {
-    const ids = Array.from({ length: 500 }, (_, i) => `gt-${String(i).padStart(5, '0')}`);
+  test('large convoys (5,000 beads): counts exact, lists bounded, status far below the object size limit', () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => `gt-${i.toString(36).padStart(5, '0')}`);
     const c = running({ spec: { trackedBeads: ids } });
-    const snap = town({ convoys: [listedConvoy(ID, 't', ids.map((i) => tracked(i, 'open')))], beads: ids.slice(0, 300).map((i) => bead(i, 'closed')) });
+    const snap = town({ convoys: [listedConvoy(ID, 't', ids.map((i) => tracked(i, 'open')))], beads: ids.slice(0, 3000).map((i) => bead(i, 'closed')) });
     const d = decide({ convoy: c, snapshot: snap });
-    assert.equal(d.status.completedCount, 300);
-    assert.equal(d.status.pendingCount, 200);
+    assert.equal(d.status.completedCount, 3000);
+    assert.equal(d.status.pendingCount, 2000);
+    assert.equal(d.status.progress, '3000/5000');
     assert.equal(d.status.completedBeads?.length, 100);
+    assert.equal(d.status.pendingBeads?.length, 100);
     assert.equal(d.status.beadListsTruncated, true);
+    // The API server refuses objects over 1.5 MiB (etcd's limit); the status stays a few KiB.
+    assert.ok(JSON.stringify(d.status).length < 16 * 1024, `status is ${JSON.stringify(d.status).length} bytes`);
   });
 
   test('settled (Completed at this generation) -> nothing changes, no actions, no requeue', () => {
