@@ -3,6 +3,7 @@
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { EmbeddedApiServer } from '../../../src/apiserver/index.ts';
+import { eventually as pollUntil } from '../../helpers/eventually.ts';
 
 export interface RawResponse {
   status: number;
@@ -40,19 +41,8 @@ export function raw(server: Pick<EmbeddedApiServer, 'url' | 'token' | 'caData'>,
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+export function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  return pollUntil(what, check, timeoutMs);
 }
 
 export const WIDGET_CRD = {

@@ -22,6 +22,7 @@ import { createMetrics } from '../../../src/observability/metrics.ts';
 import { clearFaults, mergeRequest, setFaultRules, setRigStatus } from '../../../sim/src/control.ts';
 import { createTown } from '../../../sim/src/town.ts';
 import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 type RigObject = WithStatus<RigStatus> & { spec: { localPath: string } };
@@ -157,12 +158,3 @@ describe('Rig controller (API server + simulator)', () => {
   });
 });
 
-async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

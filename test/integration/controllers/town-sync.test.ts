@@ -17,6 +17,7 @@ import { KubeClient, type KubeObject } from '../../../src/runtime/k8s.ts';
 import { addBead, clearCalls, readCalls, removePolecatOutside, setRigStatus, slingOutside } from '../../../sim/src/control.ts';
 import { createTown, type CreateTownOptions } from '../../../sim/src/town.ts';
 import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 const dirs: string[] = [];
@@ -45,15 +46,6 @@ function running(sync: { run(signal: AbortSignal): Promise<void> }): void {
   });
 }
 
-async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const rigs = (n: number): CreateTownOptions['rigs'] => Array.from({ length: n }, (_, i) => ({ name: `rig${i}`, prefix: `r${i}` }));
 
