@@ -11,32 +11,19 @@
 // notification the intent is written first (see decide.ts): a stale cache or a restart then
 // fails the precondition or finds the intent, and the mail is never sent twice.
 import { decodeConvoy, type Convoy, type ConvoyStatus } from '../../api/index.ts';
-import type { GtClient } from '../../gt/client.ts';
 import type { ConvoyListItem } from '../../gt/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
-import type { Clock } from '../../runtime/clock.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
-import type { WithStatus } from '../../runtime/status.ts';
 import { decodeOrThrow } from '../shared/controller.ts';
 import { probe } from '../shared/probe.ts';
-import type { EventSink, StatusSink } from '../shared/sinks.ts';
-import type { TownSnapshot, TownView } from '../town-sync/snapshot.ts';
+import type { GtViewReconcilerDeps } from '../shared/sinks.ts';
+import type { TownSnapshot } from '../town-sync/snapshot.ts';
 import { DEFAULT_CONVOY_CONFIG, decideConvoy, isSettled, probesFor, type ConvoyConfig, type ConvoyDecision } from './decide.ts';
 import { applyAdd, applyCreate, applyNotify } from './outcome.ts';
 import { findByMarker } from './status.ts';
 
-export interface ConvoyReconcilerDeps {
-  readonly gt: GtClient;
-  readonly town: TownView;
-  /** Reads a Convoy from the informer cache by `namespace/name`. */
-  readonly get: (key: string) => WithStatus<ConvoyStatus> | undefined;
-  readonly status: StatusSink<ConvoyStatus>;
-  readonly events: EventSink;
-  readonly clock: Clock;
-  readonly config?: ConvoyConfig;
-  readonly logger?: Logger;
-}
+export type ConvoyReconcilerDeps = GtViewReconcilerDeps<ConvoyStatus, ConvoyConfig>;
 
 type CallOpts = { signal?: AbortSignal };
 

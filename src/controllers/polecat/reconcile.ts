@@ -20,37 +20,25 @@
 // as a failure. A view annotated on-delete "orphan" is released with no gt call at all
 // (decide.ts: deletePolicy), so the gt polecat keeps running.
 import { FINALIZER, decodePolecat, type Polecat, type PolecatStatus } from '../../api/index.ts';
-import type { GtClient } from '../../gt/client.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
-import type { Clock } from '../../runtime/clock.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
 import { withFinalizer } from '../../runtime/finalizers.ts';
 import type { KubeClient, ResourceKind } from '../../runtime/k8s.ts';
 import type { WithStatus } from '../../runtime/status.ts';
 import { decodeOrThrow } from '../shared/controller.ts';
 import { probe } from '../shared/probe.ts';
-import type { EventSink, StatusSink } from '../shared/sinks.ts';
-import type { TownView } from '../town-sync/snapshot.ts';
+import type { GtViewReconcilerDeps } from '../shared/sinks.ts';
 import {
   DEFAULT_POLECAT_CONFIG, decidePolecat, followedName, probesFor, type PolecatConfig, type PolecatDecision, type SlingInFlight,
 } from './decide.ts';
 import { applyEscalation, applyNuke, applySling } from './outcome.ts';
 import { needsGitState } from './status.ts';
 
-export interface PolecatReconcilerDeps {
-  readonly gt: GtClient;
-  readonly town: TownView;
+export interface PolecatReconcilerDeps extends GtViewReconcilerDeps<PolecatStatus, PolecatConfig> {
   /** For the finalizer patches. */
   readonly kube: KubeClient;
   readonly kind: ResourceKind;
-  /** Reads a Polecat from the informer cache by `namespace/name`. */
-  readonly get: (key: string) => WithStatus<PolecatStatus> | undefined;
-  readonly status: StatusSink<PolecatStatus>;
-  readonly events: EventSink;
-  readonly clock: Clock;
-  readonly config?: PolecatConfig;
-  readonly logger?: Logger;
 }
 
 type PolecatObject = WithStatus<PolecatStatus>;
