@@ -157,7 +157,9 @@ export class Manager {
       },
       onStoppedLeading: () => {
         this.#leading = false;
-        return this.#schedule();
+        // A lost lease is not a graceful stop: another replica may already lead, so in-flight
+        // reconciles are cancelled at once instead of drained (controller-runtime exits here).
+        return this.#schedule({ cancelInFlight: this.#state === 'running' });
       },
     });
     this.#electorDone = this.#elector.run(this.#life.signal);
@@ -219,8 +221,8 @@ export class Manager {
   }
 
   /** Serializes reconciliation of the controller set; resolves when this round is done. */
-  #schedule(): Promise<void> {
-    this.#queue = this.#queue.then(() => this.#reconcileSlots()).catch((error: unknown) => {
+  #schedule(options: { cancelInFlight?: boolean } = {}): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#reconcileSlots(options.cancelInFlight ?? false)).catch((error: unknown) => {
       this.#log.error({ err: error }, 'starting or stopping controllers failed');
     });
     return this.#queue;
@@ -231,12 +233,12 @@ export class Manager {
     return kinds.every((k) => this.crds.isAvailable(k) && this.cache.hasSynced(k));
   }
 
-  async #reconcileSlots(): Promise<void> {
+  async #reconcileSlots(cancelInFlight: boolean): Promise<void> {
     const stopping: Promise<void>[] = [];
     for (const slot of this.#slots) {
       const want = this.#wanted(kindsOf(slot.definition));
       if (want && !slot.done) this.#startSlot(slot);
-      else if (!want && slot.done) stopping.push(this.#stopSlot(slot));
+      else if (!want && slot.done) stopping.push(this.#stopSlot(slot, cancelInFlight));
     }
     for (const slot of this.#runnables) {
       const want = this.#wanted(slot.runnable.needs ?? []);
@@ -279,13 +281,19 @@ export class Manager {
   }
 
   /** Stops taking keys, waits for in-flight reconciles until the drain deadline, then cancels them. */
-  async #stopSlot(slot: Slot): Promise<void> {
+  async #stopSlot(slot: Slot, cancelInFlight: boolean): Promise<void> {
     const { controller, abort, done } = slot;
     slot.controller = undefined;
     slot.abort = undefined;
     slot.done = undefined;
     if (!controller || !abort || !done) return;
     abort.abort();
+    if (cancelInFlight) {
+      controller.cancelInFlight();
+      const ended = await this.#within(done, 5_000);
+      this.#log.warn({ controller: controller.name, ended }, 'leadership lost: in-flight reconciles cancelled');
+      return;
+    }
     const deadline = this.#drainDeadline > 0 ? this.#drainDeadline : this.#clock.now() + (this.#opts.shutdownDeadlineMs ?? 30_000);
     const finished = await this.#within(done, deadline - this.#clock.now());
     if (!finished) {

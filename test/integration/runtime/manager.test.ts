@@ -248,4 +248,31 @@ describe('Manager', () => {
     assert.equal(running.has(leader.identity), false, 'stop aborts the runnable');
     await waitFor('the runnable moves to the new leader', () => running.has(standby.identity), 9000);
   });
+
+  test('a lost lease cancels in-flight reconciles at once instead of draining them', async () => {
+    const { client } = await server();
+    await installCrd(client.kubeConfig);
+    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    const election = { namespace: 'default', name: 'lost-leader', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 };
+    let started = 0;
+    let cancelledAt = 0;
+    const m = manager(client, async (_key, ctx) => {
+      started = Date.now();
+      // A reconcile that runs until cancelled (a slow gt call honours the same signal).
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      cancelledAt = Date.now();
+    }, { identity: 'holder', leaderElection: election, shutdownDeadlineMs: 60_000 });
+    m.start();
+    await waitFor('leadership', () => m.isLeader());
+    await client.create(widgetKind, widget('slow', 'default', { size: 1 }));
+    await waitFor('the reconcile in flight', () => started > 0);
+    // Another identity takes the lease over: our renewals fail until the renew deadline passes.
+    const lease = await client.get<Lease>(leaseKind, { namespace: 'default', name: 'lost-leader' });
+    const future = new Date(Date.now() + 600_000).toISOString().replace('Z', '000Z');
+    await client.replace(leaseKind, { ...lease!, spec: { ...lease!.spec, holderIdentity: 'usurper', renewTime: future, acquireTime: future } });
+    const lostAt = Date.now();
+    await waitFor('leadership lost', () => !m.isLeader(), 10_000);
+    await waitFor('the reconcile cancelled', () => cancelledAt > 0, 10_000);
+    assert.ok(cancelledAt - lostAt < 5_000, `cancelled ${cancelledAt - lostAt} ms after the takeover, far below the 60 s drain deadline`);
+  });
 });
