@@ -37,14 +37,16 @@ export interface TownSyncOptions {
 
 export class TownSync {
   readonly observer: TownObserver;
-  readonly follower: EventLogFollower;
   readonly discovery: PolecatDiscovery | undefined;
+  /** A follower per run: run() is started again after a lost and regained lease. */
+  readonly #newFollower: () => EventLogFollower;
+  #follower: EventLogFollower | undefined;
 
   constructor(options: TownSyncOptions) {
     const logger = options.logger ?? silentLogger();
     const common = options.clock ? { clock: options.clock, logger } : { logger };
     this.observer = new TownObserver({ ...options.observer, ...common, client: options.gt, townRoot: options.townRoot });
-    this.follower = new EventLogFollower({
+    this.#newFollower = () => new EventLogFollower({
       ...common,
       path: path.join(options.townRoot, EVENT_LOG_FILE),
       onEvents: (events) => this.observer.requestSync(`event log: ${[...new Set(events.map((e) => e.type))].join(', ')}`),
@@ -60,7 +62,15 @@ export class TownSync {
     }
   }
 
-  /** Follows the event log and runs sync cycles (and discovery) until `signal` aborts. */
+  /** The event-log follower of the current run, if one is running. */
+  get follower(): EventLogFollower | undefined {
+    return this.#follower;
+  }
+
+  /**
+   * Follows the event log and runs sync cycles (and discovery) until `signal` aborts. May be
+   * run again after it returned (a new leadership term): each run starts from a fresh read.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const discovery = this.discovery;
     const unsubscribe = discovery
@@ -68,12 +78,16 @@ export class TownSync {
           if (snapshot.ok) void discovery.sync(snapshot);
         })
       : () => undefined;
-    await this.follower.start();
+    this.observer.forget();
+    const follower = this.#newFollower();
+    this.#follower = follower;
+    await follower.start();
     try {
       await this.observer.run(signal);
     } finally {
       unsubscribe();
-      await this.follower.stop();
+      await follower.stop();
+      this.#follower = undefined;
     }
   }
 }

@@ -168,9 +168,24 @@ export class TownObserver implements TownView {
     };
   }
 
-  /** Runs cycles until `signal` aborts; resolves once the cycle in flight has finished. */
+  /**
+   * Drops what the last run saw. A new run (a new leadership term) never serves the last term's
+   * town: controllers wait for a fresh read, and its diff against nothing re-checks every view.
+   */
+  forget(): void {
+    if (this.#running) return; // only between runs: a running observer's snapshot is current
+    this.#snapshot = undefined;
+    this.#lastData = undefined;
+    this.#failures = 0;
+  }
+
+  /**
+   * Runs cycles until `signal` aborts; resolves once the cycle in flight has finished. It may
+   * be run again afterwards (a new leadership term), starting from no snapshot.
+   */
   async run(signal: AbortSignal): Promise<void> {
     if (this.#running) throw new Error('the town observer is already running');
+    this.forget();
     this.#running = true;
     this.#signal = signal;
     const stopped = new Promise<void>((resolve) => {

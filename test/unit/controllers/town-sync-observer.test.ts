@@ -233,3 +233,44 @@ describe('TownObserver: change notification', () => {
     await done;
   });
 });
+
+describe('TownSync across leadership terms', () => {
+  test('run() can start again after it returned, and a new term starts from a fresh read', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { TownSync } = await import('../../../src/controllers/town-sync/index.ts');
+    const dir = await mkdtemp(path.join(tmpdir(), 'town-sync-terms-'));
+    try {
+      const gt = fakeGt(town(1));
+      const sync = new TownSync({ gt: gt.client, townRoot: dir, observer: { readRigConfigs: () => Promise.resolve(undefined) }, eventLogPollMs: 50 });
+      const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
+        const deadline = Date.now() + 10_000;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      for (const term of [1, 2]) {
+        const abort = new AbortController();
+        const running = sync.run(abort.signal);
+        await waitFor(`a snapshot in term ${term}`, () => sync.observer.current()?.ok === true);
+        assert.ok(sync.follower, 'the event log is followed while running');
+        abort.abort();
+        await running;
+        assert.equal(sync.follower, undefined);
+        if (term === 1) {
+          // Between terms the last snapshot stays readable, but the next run must not serve it.
+          const stale = sync.observer.current();
+          const again = new AbortController();
+          const next = sync.run(again.signal);
+          assert.notEqual(sync.observer.current(), stale, 'the last term\'s snapshot is dropped at once');
+          again.abort();
+          await next;
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
