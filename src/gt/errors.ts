@@ -33,6 +33,8 @@ export interface GtErrorDetails {
   readonly excerpt?: string;
   readonly possiblyTransient?: boolean;
   readonly blocked?: readonly NukeBlockedPolecat[];
+  /** True when no gt/bd process was started (validation, breaker open, spawn failure, cancel while queued). */
+  readonly notStarted?: boolean;
   readonly cause?: unknown;
 }
 
@@ -47,6 +49,12 @@ export class GtError extends Error {
   readonly possiblyTransient: boolean;
   /** Set on a refused `polecat nuke`: which polecats blocked it and why. */
   readonly blocked: readonly NukeBlockedPolecat[];
+  /**
+   * False when the call provably had no effect in the town because no process was started:
+   * argument validation, an open breaker, a spawn failure (ENOENT/EACCES), or a cancel while
+   * queued. Anything else (crash, timeout, CLI error) may have acted before failing.
+   */
+  readonly started: boolean;
 
   constructor(kind: GtErrorKind, message: string, details: GtErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -57,6 +65,7 @@ export class GtError extends Error {
     this.excerpt = details.excerpt ?? '';
     this.possiblyTransient = details.possiblyTransient ?? false;
     this.blocked = details.blocked ?? [];
+    this.started = !(details.notStarted ?? kind === 'InvalidArgument');
   }
 }
 

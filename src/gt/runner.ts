@@ -96,7 +96,7 @@ export class GtRunner {
     // Fail fast without queueing while the breaker is open.
     if (this.#breaker.state === 'open') throw this.#breakerOpen(invocation);
     const release = await this.#limiter.acquire(invocation.signal).catch(() => {
-      throw transient(invocation, `${invocation.label} cancelled while waiting for a slot`);
+      throw transient(invocation, `${invocation.label} cancelled while waiting for a slot`, true);
     });
     try {
       // Checked again: the breaker may have opened while this call waited in the queue.
@@ -158,20 +158,20 @@ export class GtRunner {
     if (code === 'ENOENT' && !existsSync(this.config.townRoot)) {
       return new GtError('Unavailable',
         `town root ${this.config.townRoot} does not exist; set GT_TOWN_ROOT to the town root`,
-        { command: label });
+        { command: label, notStarted: true });
     }
     if (code === 'ENOENT' || code === 'EACCES') {
       return new GtError('Unavailable',
         `cannot run ${bin} at "${file}" (${code}); set ${envVar} to the path of the ${bin} binary`,
-        { command: label });
+        { command: label, notStarted: true });
     }
-    return new GtError('Unavailable', `cannot run ${bin} at "${file}": ${message}`, { command: label });
+    return new GtError('Unavailable', `cannot run ${bin} at "${file}": ${message}`, { command: label, notStarted: true });
   }
 
   #breakerOpen(invocation: Invocation): GtError {
     return transient(invocation,
       `${invocation.label} refused: the gt circuit breaker is open after repeated failures ` +
-      `(retrying after ${this.config.breakerHalfOpenAfterMs} ms)`);
+      `(retrying after ${this.config.breakerHalfOpenAfterMs} ms)`, true);
   }
 
   #asGtError(invocation: Invocation, err: unknown): GtError {
@@ -199,8 +199,8 @@ export class GtRunner {
   }
 }
 
-function transient(invocation: Invocation, message: string): GtError {
-  return new GtError('Transient', message, { command: invocation.label });
+function transient(invocation: Invocation, message: string, notStarted = false): GtError {
+  return new GtError('Transient', message, { command: invocation.label, notStarted });
 }
 
 function breakerOutcome(error: GtError, ending: ProcessEnding): BreakerOutcome {

@@ -46,9 +46,13 @@ export function applyAdd(d: ConvoyDecision, action: Add, result: Probe<ConvoyAdd
   return plus(d, d.status, [{ type: 'Normal', reason: Reason.TrackingIncomplete, message }], config.townWaitMs);
 }
 
-/** True when the error proves the mail was not sent: gt did not run, or refused with exit 1. */
+/**
+ * True when the error proves the mail was not sent: no gt process was started. A crash, a
+ * timeout or even a CLI error may come after gt wrote the mail, so those are never resent
+ * (at most once: the notification is then reported failed instead).
+ */
 function provablyNotSent(error: GtError): boolean {
-  return error.kind === 'Unavailable' || error.kind === 'InvalidArgument' || error.kind === 'CLIError';
+  return !error.started;
 }
 
 export function applyNotify(d: ConvoyDecision, action: Notify, result: Probe<MailSendResult>, now: number, config: ConvoyConfig): ConvoyDecision {

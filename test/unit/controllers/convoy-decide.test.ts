@@ -7,7 +7,7 @@ import { Reason } from '../../../src/api/index.ts';
 import { DEFAULT_CONVOY_CONFIG, decideConvoy, probesFor, type ConvoyObservation } from '../../../src/controllers/convoy/decide.ts';
 import { applyCreate, applyNotify } from '../../../src/controllers/convoy/outcome.ts';
 import { convoyMarker, convoyTitle, findByMarker } from '../../../src/controllers/convoy/status.ts';
-import type { GtErrorKind } from '../../../src/gt/errors.ts';
+import { GtError, type GtErrorKind } from '../../../src/gt/errors.ts';
 import type { Convoy as GtConvoy } from '../../../src/gt/types.ts';
 import { NOW, bead, cond, convoy, failedTown, gtError, iso, listedConvoy, open, town, tracked } from './polecat-fixtures.ts';
 
@@ -229,24 +229,32 @@ describe('convoy decide: notification at most once', () => {
     assert.deepEqual(cond(d.status, 'Notified'), { status: 'False', reason: Reason.NotificationFailed });
   });
 
-  for (const kind of ['CLIError', 'Unavailable'] as const) {
-    test(`mail ${kind} (provably not sent) -> retried later`, () => {
+  // No gt process was started: the mail provably did not go out, so it is tried again.
+  const notStarted: [string, GtError][] = [
+    ['binary missing (spawn ENOENT)', new GtError('Unavailable', 'cannot run gt', { command: 'gt mail send', notStarted: true })],
+    ['breaker open', new GtError('Transient', 'breaker open', { command: 'gt mail send', notStarted: true })],
+    ['invalid argument', new GtError('InvalidArgument', 'bad address', { command: 'gt mail send' })],
+  ];
+  for (const [name, error] of notStarted) {
+    test(`mail failed before gt ran (${name}) -> provably not sent, retried later`, () => {
       const d0 = decide({ convoy: notifying(), snapshot: closedSnap });
       const action = d0.actions[0]!;
       if (action.type !== 'notify') throw new Error('expected notify');
-      const d = applyNotify(d0, action, { ok: false, error: gtError(kind) }, NOW, DEFAULT_CONVOY_CONFIG);
+      const d = applyNotify(d0, action, { ok: false, error }, NOW, DEFAULT_CONVOY_CONFIG);
       assert.deepEqual(cond(d.status, 'Notified'), { status: 'False', reason: Reason.NotificationPending });
       const retry = decide({ convoy: convoy({ spec: { notifyOnComplete: true }, status: d.status }), snapshot: closedSnap });
       assert.equal(retry.actions[0]?.type, 'notify');
     });
   }
 
-  for (const kind of ['Transient', 'ParseError'] as const) {
-    test(`mail ${kind} (maybe sent) -> NotificationFailed, not retried`, () => {
+  // gt ran and failed: it may have written the mail first, so it is never sent again.
+  for (const kind of ['Transient', 'ParseError', 'CLIError', 'Unavailable'] as const) {
+    test(`mail ${kind} after gt ran (maybe sent: a crash, timeout or refusal) -> NotificationFailed, not retried`, () => {
       const d0 = decide({ convoy: notifying(), snapshot: closedSnap });
       const action = d0.actions[0]!;
       if (action.type !== 'notify') throw new Error('expected notify');
       const d = applyNotify(d0, action, { ok: false, error: gtError(kind) }, NOW, DEFAULT_CONVOY_CONFIG);
+      assert.equal(gtError(kind).started, true);
       assert.deepEqual(cond(d.status, 'Notified'), { status: 'False', reason: Reason.NotificationFailed });
       const later = decide({ convoy: convoy({ spec: { notifyOnComplete: true }, status: d.status }), snapshot: closedSnap });
       assert.deepEqual(later.actions, []);

@@ -59,8 +59,9 @@ describe('GtRunner failures', () => {
 
   test('a missing binary is Unavailable and names GT_PATH / BD_PATH', async () => {
     const r = runner(fake.file('does-not-exist'));
-    await rejectsWith(r.run({ bin: 'gt', args: [], label: 'gt x' }, ok), 'Unavailable', /set GT_PATH/);
+    const gtErr = await rejectsWith(r.run({ bin: 'gt', args: [], label: 'gt x' }, ok), 'Unavailable', /set GT_PATH/);
     await rejectsWith(r.run({ bin: 'bd', args: [], label: 'bd x' }, ok), 'Unavailable', /set BD_PATH/);
+    assert.equal(gtErr.started, false, 'nothing ran: the call provably had no effect');
   });
 
   test('a missing town root is Unavailable and names GT_TOWN_ROOT', async () => {
@@ -73,6 +74,7 @@ describe('GtRunner failures', () => {
     const err = await rejectsWith(runner(gt).run({ bin: 'gt', args: [], label: 'gt x' }, ok), 'Unavailable', /crashed \(exit 2\)/);
     assert.equal(err.exitCode, 2);
     assert.match(err.stderr, /^panic: runtime error/);
+    assert.equal(err.started, true, 'a crash may come after gt acted');
   });
 
   test('cancellation kills the process and rejects Transient', async () => {
@@ -125,7 +127,8 @@ describe('GtRunner circuit breaker', () => {
     const call = (): Promise<string> => r.run({ bin: 'gt', args: [], label: 'gt b' }, ok);
     for (let i = 0; i < 3; i++) await rejectsWith(call(), 'Unavailable');
     assert.equal(r.breakerState(), 'open');
-    await rejectsWith(call(), 'Transient', /circuit breaker is open/);
+    const refused = await rejectsWith(call(), 'Transient', /circuit breaker is open/);
+    assert.equal(refused.started, false);
     assert.equal(fake.read('breaker-calls').trim().split('\n').length, 3, 'an open breaker spawns nothing');
     t += 30_000;
     assert.equal(r.breakerState(), 'half-open');
