@@ -8,13 +8,14 @@
 //   in the same request that clears its last finalizer;
 // - both: the type's server-side defaults (`onWrite`: Service cluster IPs, Deployment replicas...).
 import { ApiError, alreadyExists, badRequest, conflict, forbidden, invalid, notFound, STALE_OBJECT } from '../errors.ts';
-import { clone, deepEqual, dict, finalizersOf, generateName, isDeleting, isDict, metaString, metadataOf, newUid, nowTimestamp, type Dict } from '../meta.ts';
+import { clone, deepEqual, dict, generateName, isDeleting, isDict, metaString, metadataOf, newUid, nowTimestamp, type Dict } from '../meta.ts';
 import { CRD_STORAGE_KEY, NAMESPACE_STORAGE_KEY } from '../registry/builtins.ts';
 import type { ResourceType, WriteContext } from '../registry/types.ts';
 import { apiVersionOf, groupResource as groupResourceOf } from '../registry/types.ts';
 import type { Write } from '../store.ts';
 import type { KubeObject } from '../types.ts';
 import { admit, kindWithGroup, type AdmitContext } from './admission.ts';
+import { pendingFinalizers } from './delete.ts';
 import type { Core } from './core.ts';
 
 export interface WriteOptions extends AdmitContext {
@@ -24,6 +25,86 @@ export interface WriteOptions extends AdmitContext {
 export interface WriteResult {
   object: KubeObject;
   created: boolean;
+}
+
+/** The name Go's encoding/json gives a JSON value's kind in "cannot unmarshal X into ...". */
+function jsonKind(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'boolean') return 'bool';
+  return typeof value === 'number' ? 'number' : typeof value === 'string' ? 'string' : 'object';
+}
+
+const OBJECT_META_STRINGS = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'selfLink', 'creationTimestamp', 'deletionTimestamp'];
+const OWNER_REFERENCE_FIELDS: Record<string, 'string' | 'bool'> = { apiVersion: 'string', kind: 'string', name: 'string', uid: 'string', controller: 'bool', blockOwnerDeletion: 'bool' };
+const MANAGED_FIELDS_FIELDS: Record<string, 'string' | 'bool'> = { manager: 'string', operation: 'string', apiVersion: 'string', time: 'string', fieldsType: 'string', subresource: 'string' };
+
+type Decoded = string | undefined;
+
+const absent = (v: unknown): boolean => v === undefined || v === null;
+
+function wrongType(value: unknown, field: string, goType: string): string {
+  return `json: cannot unmarshal ${jsonKind(value)} into Go struct field ${field} of type ${goType}`;
+}
+
+function scalarFieldsError(meta: Dict): Decoded {
+  for (const f of OBJECT_META_STRINGS) {
+    const v = meta[f];
+    if (!absent(v) && typeof v !== 'string') return wrongType(v, `ObjectMeta.metadata.${f}`, f.endsWith('Timestamp') ? 'v1.Time' : 'string');
+  }
+  for (const f of ['generation', 'deletionGracePeriodSeconds']) {
+    const v = meta[f];
+    if (!absent(v) && !Number.isInteger(v)) return wrongType(v, `ObjectMeta.metadata.${f}`, 'int64');
+  }
+  return undefined;
+}
+
+function stringMapError(value: unknown, field: string): Decoded {
+  if (absent(value)) return undefined;
+  if (!isDict(value)) return wrongType(value, field, 'map[string]string');
+  const bad = Object.values(value).find((v) => !absent(v) && typeof v !== 'string');
+  return bad === undefined ? undefined : wrongType(bad, field, 'string');
+}
+
+function stringArrayError(value: unknown, field: string): Decoded {
+  if (absent(value)) return undefined;
+  if (!Array.isArray(value)) return wrongType(value, field, '[]string');
+  const bad = (value as unknown[]).find((v) => !absent(v) && typeof v !== 'string');
+  return bad === undefined ? undefined : wrongType(bad, field, 'string');
+}
+
+function structFieldsError(item: Dict, struct: string, field: string, fields: Record<string, 'string' | 'bool'>): Decoded {
+  for (const [k, t] of Object.entries(fields)) {
+    const x = item[k];
+    if (!absent(x) && typeof x !== (t === 'bool' ? 'boolean' : 'string')) {
+      return wrongType(x, `${struct}.${field}.${k}`, t === 'bool' ? 'bool' : k === 'time' ? 'v1.Time' : 'string');
+    }
+  }
+  return undefined;
+}
+
+function objectArrayError(value: unknown, field: string, goType: string, fields: Record<string, 'string' | 'bool'>): Decoded {
+  if (absent(value)) return undefined;
+  if (!Array.isArray(value)) return wrongType(value, `ObjectMeta.${field}`, `[]${goType}`);
+  for (const item of value as unknown[]) {
+    if (absent(item)) continue;
+    if (!isDict(item)) return wrongType(item, `ObjectMeta.${field}`, goType);
+    const err = structFieldsError(item, goType.replace(/^v1\./, ''), field, fields);
+    if (err !== undefined) return err;
+  }
+  return undefined;
+}
+
+/**
+ * What the real decoder says about ObjectMeta fields of the wrong JSON type (null is always
+ * fine: it decodes to the zero value); undefined when the types are right.
+ */
+function objectMetaDecodeError(meta: Dict): Decoded {
+  return scalarFieldsError(meta)
+    ?? stringMapError(meta.labels, 'ObjectMeta.metadata.labels')
+    ?? stringMapError(meta.annotations, 'ObjectMeta.metadata.annotations')
+    ?? stringArrayError(meta.finalizers, 'ObjectMeta.metadata.finalizers')
+    ?? objectArrayError(meta.ownerReferences, 'metadata.ownerReferences', 'v1.OwnerReference', OWNER_REFERENCE_FIELDS)
+    ?? objectArrayError(meta.managedFields, 'metadata.managedFields', 'v1.ManagedFieldsEntry', MANAGED_FIELDS_FIELDS);
 }
 
 /** Checks apiVersion/kind of a request body and fills them in when absent. */
@@ -36,7 +117,11 @@ export function checkTypeMeta(type: ResourceType, body: unknown): KubeObject {
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
     throw badRequest(`the API version in the data (${JSON.stringify(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
   }
-  if (body.metadata !== undefined && !isDict(body.metadata)) throw badRequest('metadata must be an object');
+  if (body.metadata !== undefined && body.metadata !== null && !isDict(body.metadata)) throw badRequest('metadata must be an object');
+  const decodeError = objectMetaDecodeError(dict(body.metadata));
+  if (decodeError !== undefined) {
+    throw badRequest(`${type.kind} in version ${JSON.stringify(type.version)} cannot be handled as a ${type.kind}: ${decodeError}`);
+  }
   return { apiVersion, kind: type.kind, ...body, metadata: { ...dict(body.metadata) } };
 }
 
@@ -162,28 +247,46 @@ export function checkIdentity(type: ResourceType, body: KubeObject, namespace: s
 }
 
 /**
- * Commits `next` over `old` (both in the requested version's form): generation, no-op
- * detection, and removal once a deleting object has no finalizers left.
+ * Namespaces: only `/finalize` may change `spec.finalizers` in Kubernetes (the namespace
+ * strategy's PrepareForUpdate keeps the old ones), so an update never releases `kubernetes`.
+ */
+function keepNamespaceFinalizers(type: ResourceType, next: KubeObject, old: KubeObject): void {
+  if (type.storageKey !== NAMESPACE_STORAGE_KEY) return;
+  const before = dict(old.spec).finalizers;
+  const spec = { ...dict(next.spec) };
+  if (before === undefined) delete spec.finalizers;
+  else spec.finalizers = clone(before);
+  if (next.spec === undefined && Object.keys(spec).length === 0) return;
+  next.spec = spec;
+}
+
+/**
+ * Commits `next` over `old` (both in the requested version's form): admission (defaults,
+ * pruning, validation) first, then generation and no-op detection on the admitted object, and
+ * removal once a deleting object has nothing left holding it (`pendingFinalizers`, which
+ * includes a namespace's `spec.finalizers`).
  */
 export function commitUpdate(core: Core, type: ResourceType, old: KubeObject, candidateObject: KubeObject, opts: WriteOptions): KubeObject {
   delete (candidateObject.metadata as Dict).resourceVersion;
+  keepNamespaceFinalizers(type, candidateObject, old);
   const next = withDefaults(core, type, candidateObject, old);
-  const meta = next.metadata as Dict;
+  const admitted = admit(core, type, next, old, opts);
+  const meta = { ...metadataOf(admitted) };
   if (type.tracksGeneration) {
     const gen = typeof metadataOf(old).generation === 'number' ? (metadataOf(old).generation as number) : 1;
-    meta.generation = deepEqual(specPart(type, next), specPart(type, old)) ? gen : gen + 1;
+    meta.generation = deepEqual(specPart(type, admitted), specPart(type, old)) ? gen : gen + 1;
   }
-  const admitted = admit(core, type, next, old, opts);
+  const result: KubeObject = { ...admitted, metadata: meta };
   const { resourceVersion: oldVersion, ...oldMetaRest } = metadataOf(old);
-  if (deepEqual(admitted, { ...old, metadata: oldMetaRest })) return old;
-  if (opts.dryRun) return { ...admitted, metadata: { ...(admitted.metadata as Dict), resourceVersion: oldVersion } };
+  if (deepEqual(result, { ...old, metadata: oldMetaRest })) return old;
+  if (opts.dryRun) return { ...result, metadata: { ...meta, resourceVersion: oldVersion } };
   const ns = metaString(old, 'namespace') ?? '';
   const name = metaString(old, 'name') ?? '';
-  const writes: Write[] = [{ key: type.storageKey, namespace: ns, name, object: core.toStorage(type, admitted) }];
-  if (isDeleting(admitted) && finalizersOf(admitted).length === 0) writes.push({ key: type.storageKey, namespace: ns, name, object: undefined });
+  const writes: Write[] = [{ key: type.storageKey, namespace: ns, name, object: core.toStorage(type, result) }];
+  if (isDeleting(result) && pendingFinalizers(type, result).length === 0) writes.push({ key: type.storageKey, namespace: ns, name, object: undefined });
   const changes = core.commit(writes);
   const last = changes[changes.length - 1];
-  return last === undefined ? admitted : core.present(type, last.object);
+  return last === undefined ? result : core.present(type, last.object);
 }
 
 export function updateObject(

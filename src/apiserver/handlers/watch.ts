@@ -2,13 +2,15 @@
 // - started without a version (or "0"): synthetic ADDED for every selected object, then changes;
 // - started at version R: exactly the changes after R (replayed from history), then live ones;
 //   a version older than the history → one ERROR event with a 410 Expired Status, then end;
+//   a version newer than the store's → the same, with a ResourceVersionTooLarge cause;
 // - replay and subscription happen in one synchronous step, so no change is lost or repeated;
 // - selector transitions are translated like the real watch cache: an object that starts
 //   matching arrives as ADDED, one that stops matching as DELETED (with the new version);
 // - BOOKMARK events (when allowed) carry the version up to which everything was sent;
-// - `timeoutSeconds` (default: 30–60 minutes, like the real server) ends the stream cleanly, and
-//   a consumer that stops reading is cut off once its buffer passes the configured bound.
-import { expired } from '../errors.ts';
+// - `timeoutSeconds` (absent or 0: the default, 30–60 minutes, like the real server) ends the
+//   stream cleanly, and a consumer that stops reading is cut off once its buffer passes the
+//   configured bound.
+import { ApiError, expired } from '../errors.ts';
 import type { ResourceType } from '../registry/types.ts';
 import { apiVersionOf } from '../registry/types.ts';
 import type { Change } from '../watch/events.ts';
@@ -78,6 +80,18 @@ export function startWatch(core: Core, type: ResourceType, sel: Selection, param
     }
   } else {
     const rv = parseVersion(raw);
+    if (rv > core.store.version) {
+      // A list answers 504 ResourceVersionTooLarge. For a watch, 410 Expired is what every
+      // client recovers from: client-go relists (and drops the version when the list says too
+      // large), client-node's ListWatch and our informer relist from scratch; a non-410 ERROR
+      // event would make client-node re-watch at the same version forever.
+      const err = new ApiError(410, 'Expired', `too large resource version: ${rv}, current: ${core.store.version}`, {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: '' }],
+      });
+      sink.send('ERROR', err.toStatus());
+      finish();
+      return;
+    }
     if (!core.store.history.covers(rv)) {
       sink.send('ERROR', expired(`too old resource version: ${rv} (${core.store.history.compactedVersion})`).toStatus());
       finish();
@@ -90,7 +104,8 @@ export function startWatch(core: Core, type: ResourceType, sel: Selection, param
   if (closed) return;
   unsubscribe = core.hub.subscribe({ key: type.storageKey, namespace: sel.namespace, deliver, close: finish });
 
-  const timeoutMs = params.timeoutSeconds === undefined ? defaultTimeoutMs() : params.timeoutSeconds * 1000;
+  // 0 (or none) means the server's default, as in Kubernetes.
+  const timeoutMs = params.timeoutSeconds === undefined || params.timeoutSeconds === 0 ? defaultTimeoutMs() : params.timeoutSeconds * 1000;
   timers.timeout = setTimeout(finish, timeoutMs);
   if (params.allowBookmarks) {
     // Delivery is synchronous, so everything up to the store's current version was sent.

@@ -94,6 +94,9 @@ function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
   res.setHeader('Warning', [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
+/** The verbs the status subresource serves (as in Kubernetes: no delete, create, list, watch). */
+const STATUS_VERBS: readonly string[] = ['get', 'update', 'patch'];
+
 type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 function verbOf(method: string, r: ResourceRoute, query: URLSearchParams): Verb {
@@ -211,7 +214,8 @@ class RequestHandler {
   private async resource(req: IncomingMessage, res: ServerResponse, r: ResourceRoute, query: URLSearchParams): Promise<void> {
     const type = this.lookup(r);
     const verb = verbOf(req.method ?? '', r, query);
-    if (r.subresource === undefined && !(type.verbs as readonly string[]).includes(verb)) {
+    const allowed: readonly string[] = r.subresource === undefined ? type.verbs : STATUS_VERBS;
+    if (!allowed.includes(verb)) {
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
     if (type.namespaced && r.namespace === undefined && verb !== 'list' && verb !== 'watch') throw NOT_FOUND();
