@@ -233,5 +233,12 @@ export const Reason = {
   Orphaned: 'Orphaned',
   /** on-delete "orphan" and force-terminate "true" together: deletion held until one goes. */
   ConflictingDeleteAnnotations: 'ConflictingDeleteAnnotations',
+
+  // Polecat reuse, appended.
+  /**
+   * gt reused the followed polecat for another bead than the one this view dispatched: the view
+   * goes Idle (never re-slings its bead) and never nukes the polecat.
+   */
+  PolecatReassigned: 'PolecatReassigned',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

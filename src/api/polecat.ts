@@ -67,6 +67,15 @@ export const polecatStatusSchema = z
     gtName: z.string().max(128).describe('The real gt polecat name (gt chooses it when it spawns the polecat).').optional(),
     rig: z.string().max(128).describe('The rig gt reports the polecat in.').optional(),
     beadID: z.string().max(128).describe('The bead on the polecat\'s hook, as gt reports it.').optional(),
+    dispatchedBeadID: z
+      .string()
+      .max(128)
+      .describe(
+        'The bead this view dispatched (slung or adopted) to the polecat. Set only by sling and adoption, never by ' +
+          'following: gt may later reuse the polecat for another bead, and the view then neither re-slings its own ' +
+          'bead nor nukes the polecat.',
+      )
+      .optional(),
     branch: z.string().max(512).describe("The polecat's git branch.").optional(),
     session: z.string().max(256).describe("The polecat's session name.").optional(),
     sessionRunning: z.boolean().describe("Whether the polecat's session is running.").optional(),

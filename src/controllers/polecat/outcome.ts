@@ -41,7 +41,7 @@ export function applySling(d: PolecatDecision, action: Sling, result: Probe<Slin
   const r = result.value;
   if (r.outcome === 'scheduled') {
     const message = `gt scheduled ${r.bead} for rig ${r.rig}; the polecat appears when the scheduler dispatches it`;
-    const status = withPhase({ ...d.status, beadID: r.bead }, PolecatPhase.Pending, Reason.SlingScheduled, message, now);
+    const status = withPhase({ ...d.status, beadID: r.bead, dispatchedBeadID: r.bead }, PolecatPhase.Pending, Reason.SlingScheduled, message, now);
     return plus(d, { status, events: [{ type: 'Normal', reason: Reason.SlingScheduled, message }], requeueAfterMs: config.scheduledPollMs });
   }
   const adopted = r.outcome === 'already';
@@ -49,7 +49,7 @@ export function applySling(d: PolecatDecision, action: Sling, result: Probe<Slin
   const message = adopted
     ? `bead ${r.bead} was already ${r.beadStatus} to ${polecatAddress(r.rig, r.polecatName)}; following it`
     : `slung ${r.bead} to ${polecatAddress(r.rig, r.polecatName)} (${r.outcome} polecat)`;
-  const named: PolecatStatus = { ...d.status, gtName: r.polecatName, rig: r.rig, beadID: r.bead };
+  const named: PolecatStatus = { ...d.status, gtName: r.polecatName, rig: r.rig, beadID: r.bead, dispatchedBeadID: r.bead };
   const status = withPhase(named, PolecatPhase.Working, reason, message, now);
   return plus(d, { status, events: [{ type: 'Normal', reason, message }], requeueAfterMs: config.townWaitMs });
 }

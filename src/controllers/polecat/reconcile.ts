@@ -28,9 +28,10 @@ import type { KubeClient, ResourceKind } from '../../runtime/k8s.ts';
 import type { WithStatus } from '../../runtime/status.ts';
 import { decodeOrThrow } from '../shared/controller.ts';
 import { probe } from '../shared/probe.ts';
+import type { TownSnapshot } from '../town-sync/snapshot.ts';
 import type { GtViewReconcilerDeps } from '../shared/sinks.ts';
 import {
-  DEFAULT_POLECAT_CONFIG, decidePolecat, followedName, probesFor, type PolecatConfig, type PolecatDecision, type SlingInFlight,
+  DEFAULT_POLECAT_CONFIG, decidePolecat, probesFor, terminationTarget, type PolecatConfig, type PolecatDecision, type SlingInFlight,
 } from './decide.ts';
 import { applyEscalation, applyNuke, applySling } from './outcome.ts';
 import { needsGitState } from './status.ts';
@@ -52,13 +53,19 @@ class CleanupHeldBack extends Error {
   }
 }
 
-/** Slings this process made, until a snapshot read after them exists (see header). */
+/**
+ * Slings this process made (see header). A fence is kept until both a snapshot read after the
+ * sling exists and the view's object (from the informer) records the bead as dispatched: a
+ * scheduled sling (scheduler mode) never shows in a snapshot, and a newer snapshot alone would
+ * let a stale object sling the bead again.
+ */
 export class SlingFences {
   readonly #fences = new Map<string, SlingInFlight>();
 
-  get(key: string, snapshotAt: number | undefined): SlingInFlight | undefined {
+  /** `recorded`: the bead the object's status records as dispatched (dispatchedBeadID, else beadID). */
+  get(key: string, snapshotAt: number | undefined, recorded: string | undefined): SlingInFlight | undefined {
     const fence = this.#fences.get(key);
-    if (fence !== undefined && snapshotAt !== undefined && snapshotAt > fence.at) {
+    if (fence !== undefined && snapshotAt !== undefined && snapshotAt > fence.at && recorded === fence.beadID) {
       this.#fences.delete(key);
       return undefined;
     }
@@ -77,6 +84,16 @@ export class SlingFences {
 /** A Polecat the API server accepted but this operator cannot read is a permanent error. */
 function decode(obj: PolecatObject): Polecat {
   return decodeOrThrow(decodePolecat, obj);
+}
+
+/** The followed polecat, or (terminating, no name recorded) one holding the view's bead. */
+function targetName(polecat: Polecat, snapshot: TownSnapshot | undefined): string {
+  return terminationTarget(polecat, snapshot?.ok === true ? snapshot : undefined) ?? '';
+}
+
+/** The bead the object (as the informer has it) records as dispatched. */
+function recordedDispatch(polecat: Polecat): string | undefined {
+  return polecat.status?.dispatchedBeadID ?? polecat.status?.beadID;
 }
 
 export function beadInterestOwner(key: string): string {
@@ -104,7 +121,7 @@ export class PolecatReconciler {
       return undefined;
     }
     const polecat = decode(obj);
-    const beads = [polecat.spec.beadID, polecat.status?.beadID].filter((b): b is string => b !== undefined);
+    const beads = [polecat.spec.beadID, polecat.status?.beadID, polecat.status?.dispatchedBeadID].filter((b): b is string => b !== undefined);
     town.registerBeadInterest(beadInterestOwner(key), [...new Set(beads)]);
     const signal = ctx?.signal;
     try {
@@ -134,7 +151,7 @@ export class PolecatReconciler {
     const now = clock.now();
     const wanted = probesFor(polecat, deleting, snapshot, now, this.#config);
     const rig = polecat.spec.rig;
-    const name = followedName(polecat) ?? '';
+    const name = targetName(polecat, snapshot);
     const opts = signal === undefined ? {} : { signal };
     const [recovery, activity] = await Promise.all([
       wanted.recovery ? probe(() => gt.polecatCheckRecovery(rig, name, opts)) : undefined,
@@ -142,7 +159,7 @@ export class PolecatReconciler {
     ]);
     // Second stage: only when gt said "not safe" without saying why.
     const gitState = recovery?.ok === true && needsGitState(recovery.value) ? await probe(() => gt.polecatGitState(rig, name, opts)) : undefined;
-    const slingInFlight = this.#fences.get(key, snapshot?.observedAt);
+    const slingInFlight = this.#fences.get(key, snapshot?.observedAt, recordedDispatch(polecat));
     const probes = { ...(recovery ? { recovery } : {}), ...(gitState ? { gitState } : {}), ...(activity ? { activity } : {}) };
     let d = decidePolecat(
       { polecat, deleting, snapshot, ...probes, ...(slingInFlight ? { slingInFlight } : {}) },
@@ -167,7 +184,8 @@ export class PolecatReconciler {
         case 'sling': {
           const result = await probe(() => gt.sling(action.bead, action.rig, opts));
           // Whatever the outcome (a timeout may still have slung), wait for a snapshot read after it.
-          this.#fences.set(key, { beadID: action.bead, at: clock.now() });
+          const scheduled = result.ok && result.value.outcome === 'scheduled';
+          this.#fences.set(key, { beadID: action.bead, at: clock.now(), ...(scheduled ? { scheduled } : {}) });
           this.#log.info({ key, bead: action.bead, rig: action.rig, ok: result.ok }, 'gt sling');
           d = applySling(d, action, result, clock.now(), this.#config);
           break;

@@ -207,7 +207,7 @@ describe('CRD structure', () => {
       'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Polecat'), [
-      'phase', 'gtName', 'rig', 'beadID', 'branch', 'session', 'sessionRunning', 'gtState', 'cleanupStatus', 'lastActivity',
+      'phase', 'gtName', 'rig', 'beadID', 'dispatchedBeadID', 'branch', 'session', 'sessionRunning', 'gtState', 'cleanupStatus', 'lastActivity',
       'stuckSince', 'escalation', 'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Convoy'), [

@@ -337,8 +337,8 @@ describe('polecat decide: termination and deletion', () => {
     assert.deepEqual(d.actions, []);
   });
 
-  test('check-recovery NotFound -> already gone: Terminated, finalizer released', () => {
-    const d = decide({ polecat: terminating(), deleting: true, snapshot: snap, recovery: { ok: false, error: gtError('NotFound') } });
+  test('check-recovery NotFound and the town read no longer lists it -> already gone: Terminated, finalizer released', () => {
+    const d = decide({ polecat: terminating(), deleting: true, snapshot: town(), recovery: { ok: false, error: gtError('NotFound') } });
     assert.equal(d.status.phase, 'Terminated');
     assert.equal(d.released, true);
   });
@@ -415,7 +415,7 @@ describe('polecat decide: deleting a view (on-delete x force-terminate)', () => 
     { name: 'orphan and force-terminate -> refused: no gt call, finalizer kept, CleanupBlocked', deleting: true, annotations: { ...ORPHAN, ...FORCE }, obs: { recovery: dirty }, probe: false, released: false, blocked: Reason.ConflictingDeleteAnnotations, event: ['Warning', Reason.ConflictingDeleteAnnotations] },
     { name: 'orphan and force-terminate, no town snapshot -> refused the same', deleting: true, annotations: { ...ORPHAN, ...FORCE }, obs: { snapshot: undefined }, probe: false, released: false, blocked: Reason.ConflictingDeleteAnnotations, event: ['Warning', Reason.ConflictingDeleteAnnotations] },
     { name: 'orphan and force-terminate on a Terminated view -> nothing to guess: released', deleting: true, annotations: { ...ORPHAN, ...FORCE }, status: { phase: 'Terminated', gtName: 'nux' }, probe: false, released: true },
-    { name: 'orphan and force-terminate, never slung -> nothing to guess: released', deleting: true, annotations: { ...ORPHAN, ...FORCE }, status: { phase: 'Pending' }, spec: 'Terminated', probe: false, released: true },
+    { name: 'orphan and force-terminate, never slung -> nothing to guess: released', deleting: true, annotations: { ...ORPHAN, ...FORCE }, status: { phase: 'Pending' }, spec: 'Terminated', obs: { snapshot: town() }, probe: false, released: true },
     { name: 'on-delete "Orphan" (not the value) -> the default: safe nuke', deleting: true, annotations: { [Annotation.OnDelete]: 'Orphan' }, obs: { recovery: clean }, probe: true, nuke: 'safe', released: false },
     // Only deletion reads on-delete: the annotation never prevents anything else.
     { name: 'not deleting, spec Terminated + orphan, clean -> safe nuke as always', deleting: false, annotations: ORPHAN, spec: 'Terminated', obs: { recovery: clean }, probe: true, nuke: 'safe', released: false },
@@ -623,9 +623,9 @@ describe('polecat decide: SAFE_TO_NUKE must be proven (gt v1.0.1 keeps it when t
     assert.equal(needsGitState(value('NEEDS_RECOVERY', 'clean', 'unknown')), false, 'the reason is known: no git-state call');
   });
 
-  test('the bead checked is the one gt names, else the view\'s', () => {
+  test('the bead checked is the one gt names, else the view\'s (a discovered view follows whatever its polecat holds)', () => {
     const snapshot = town({ polecats: listed, beads: [bead('gt-abc12', 'open'), bead('gt-other', 'closed')] });
-    const d = decide({ polecat: terminating(), snapshot, recovery: check('SAFE_TO_NUKE', 'clean', { mqStatus: 'unknown', issue: 'gt-other' }) });
+    const d = decide({ polecat: terminating({ labels: { [Label.Discovered]: 'true', [Label.Polecat]: 'nux' } }), snapshot, recovery: check('SAFE_TO_NUKE', 'clean', { mqStatus: 'unknown', issue: 'gt-other' }) });
     assert.equal(d.actions[0]?.type, 'nuke');
   });
 

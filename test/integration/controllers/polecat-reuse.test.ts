@@ -1,0 +1,86 @@
+// gt reusing a view's polecat for another bead, against the embedded API server and the
+// simulated town (its own bed: the rig has no other idle polecat gt could pick instead).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Annotation, FINALIZER, ON_DELETE_ORPHAN, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
+import { POLECAT_KIND } from '../../../src/api/kinds.ts';
+import { PolecatReconciler } from '../../../src/controllers/polecat/reconcile.ts';
+import { realClock } from '../../../src/runtime/clock.ts';
+import type { KubeObject } from '../../../src/runtime/k8s.ts';
+import { StatusWriter } from '../../../src/runtime/status.ts';
+import * as control from '../../../sim/src/control.ts';
+import { eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
+
+const NS = 'default';
+
+describe('Polecat view whose gt polecat is reused for another bead (API server + simulated town)', () => {
+  let bed: Bed;
+  before(async () => {
+    bed = await startBed();
+    await served(bed.kube, POLECAT_KIND, NS);
+  });
+  after(async () => {
+    await bed.close();
+  });
+
+  test('Idle/PolecatReassigned, its bead never slung again, the polecat never nuked (even with force-terminate)', async () => {
+    const cache = new Map<string, KubeObject>();
+    const r = new PolecatReconciler({
+      gt: bed.gt, town: bed.observer, kube: bed.kube, kind: POLECAT_KIND, get: (key) => cache.get(key),
+      status: new StatusWriter<PolecatStatus>({ client: bed.kube, kind: POLECAT_KIND }), events: eventSink(bed.events), clock: realClock,
+    });
+    const reconcile = async (key: string): Promise<void> => {
+      await bed.observer.syncNow('test');
+      const obj = await bed.fetch(POLECAT_KIND, key);
+      if (obj) cache.set(key, obj);
+      else cache.delete(key);
+      await r.reconcile(key);
+    };
+    const get = async (key: string): Promise<Polecat | undefined> => bed.fetch<Polecat>(POLECAT_KIND, key);
+    const cond = (p: Polecat | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
+
+    const first = await control.addBead(bed.root, { rig: 'gastown', title: 'First job' });
+    const spec: PolecatInput['spec'] = { rig: 'gastown', desiredState: 'Working', beadID: first };
+    await bed.kube.create(POLECAT_KIND, {
+      apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Polecat',
+      metadata: { name: 'reused', namespace: NS, annotations: { [Annotation.ForceTerminate]: 'true' } }, spec,
+    });
+    const key = `${NS}/reused`;
+    await reconcile(key);
+    const name = (await get(key))?.status?.gtName;
+    assert.ok(name);
+    assert.equal((await get(key))?.status?.dispatchedBeadID, first);
+
+    // gt done, then gt reuses the idle polecat for someone else's bead.
+    await control.finishWork(bed.root, 'gastown', name);
+    const second = await control.addBead(bed.root, { rig: 'gastown', title: 'Second job' });
+    const sling = await control.slingOutside(bed.root, second, 'gastown', { convoy: false });
+    assert.deepEqual([sling.polecat, sling.reused], [name, true], 'the simulator reused the view\'s polecat');
+
+    await reconcile(key);
+    await reconcile(key);
+    const view = await get(key);
+    assert.equal(view?.status?.phase, 'Idle');
+    assert.equal(cond(view, 'Ready')?.reason, Reason.PolecatReassigned);
+    assert.equal(view?.status?.beadID, first, 'the other bead is not taken as the view\'s own');
+    assert.equal(bed.calls('sling', first).length, 1, 'the view\'s bead was slung once');
+
+    // Deleting the view (force-terminate set) must not nuke the polecat that now works on `second`.
+    await bed.kube.delete(POLECAT_KIND, { namespace: NS, name: 'reused' });
+    await reconcile(key);
+    const held = await get(key);
+    assert.deepEqual(held?.metadata.finalizers, [FINALIZER], 'finalizer kept');
+    assert.equal(cond(held, 'CleanupBlocked')?.reason, Reason.PolecatReassigned);
+    assert.deepEqual(bed.calls('polecat', 'nuke'), [], 'never nuked');
+    assert.equal(control.readTown(bed.root).polecats[`gastown/${name}`]?.hookBead, second);
+
+    // The user lets the view go without touching the polecat.
+    await bed.kube.patch(POLECAT_KIND, { namespace: NS, name: 'reused' }, {
+      type: 'merge', body: { metadata: { annotations: { [Annotation.ForceTerminate]: null, [Annotation.OnDelete]: ON_DELETE_ORPHAN } } },
+    });
+    await reconcile(key);
+    assert.equal(await get(key), undefined);
+    assert.deepEqual(bed.calls('polecat', 'nuke'), []);
+    assert.equal(control.readTown(bed.root).polecats[`gastown/${name}`]?.hookBead, second, 'still working on the other bead');
+  });
+});
