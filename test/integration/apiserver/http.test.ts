@@ -2,48 +2,10 @@
 // (bookmarks, timeoutSeconds, selector transitions, exactly-once delivery after a list).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import { startEmbeddedApiServer, type EmbeddedApiServer } from '../../../src/apiserver/index.ts';
-import { WIDGET_CRD, eventually, raw } from './support.ts';
+import { WIDGET_CRD, eventually, openWatch, raw, type WatchStream } from './support.ts';
 
 const JSON_CT = { 'Content-Type': 'application/json' };
-
-interface WatchStream {
-  events: Array<{ type: string; object: Record<string, unknown> }>;
-  ended: () => boolean;
-  status: number;
-  close: () => void;
-}
-
-function openWatch(srv: EmbeddedApiServer, path: string): Promise<WatchStream> {
-  return new Promise((resolve, reject) => {
-    const events: WatchStream['events'] = [];
-    let done = false;
-    const req = request(new URL(path, srv.url), { headers: { Authorization: `Bearer ${srv.token}` }, ca: srv.caData }, (res: IncomingMessage) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          events.push(JSON.parse(buf.slice(0, nl)) as WatchStream['events'][number]);
-          buf = buf.slice(nl + 1);
-          nl = buf.indexOf('\n');
-        }
-      });
-      res.on('end', () => {
-        done = true;
-      });
-      res.on('error', () => {
-        done = true;
-      });
-      resolve({ events, ended: () => done, status: res.statusCode ?? 0, close: () => req.destroy() });
-    });
-    req.on('error', (err) => (done ? undefined : reject(err)));
-    req.end();
-  });
-}
 
 describe('embedded API server over HTTP', () => {
   let srv: EmbeddedApiServer;

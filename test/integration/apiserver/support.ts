@@ -1,7 +1,7 @@
 // Shared helpers of the API server tests: raw HTTPS requests (trusting the server's CA),
-// polling with a deadline, and a Widget CRD used across tests.
+// polling with a deadline, raw watch streams, and a Widget CRD used across tests.
 import { request } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { EmbeddedApiServer } from '../../../src/apiserver/index.ts';
 import { eventually as pollUntil } from '../../helpers/eventually.ts';
 
@@ -107,3 +107,35 @@ export const GADGET_CRD = {
     ],
   },
 };
+
+/** A raw watch stream: the events parsed so far, whether it ended, its HTTP status. */
+export interface WatchStream {
+  events: Array<{ type: string; object: Record<string, unknown> }>;
+  ended: () => boolean;
+  status: number;
+  close: () => void;
+}
+
+/** Opens `?watch=true` on `path` and collects its events line by line. */
+export function openWatch(srv: EmbeddedApiServer, path: string): Promise<WatchStream> {
+  return new Promise((resolve, reject) => {
+    const events: WatchStream['events'] = [];
+    let done = false;
+    const req = request(new URL(path, srv.url), { headers: { Authorization: `Bearer ${srv.token}` }, ca: srv.caData }, (res: IncomingMessage) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          events.push(JSON.parse(buf.slice(0, nl)) as WatchStream['events'][number]);
+          buf = buf.slice(nl + 1);
+        }
+      });
+      res.on('end', () => (done = true));
+      res.on('error', () => (done = true));
+      resolve({ events, ended: () => done, status: res.statusCode ?? 0, close: () => req.destroy() });
+    });
+    req.on('error', (err) => (done ? undefined : reject(err)));
+    req.end();
+  });
+}

@@ -4,10 +4,8 @@
 // checks (400 like the real decoder), and watch start versions / timeoutSeconds=0.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import { startEmbeddedApiServer, type EmbeddedApiServer } from '../../../src/apiserver/index.ts';
-import { WIDGET_CRD, eventually, raw, type RawResponse } from './support.ts';
+import { WIDGET_CRD, eventually, openWatch, raw, type RawResponse, type WatchStream } from './support.ts';
 
 const JSON_CT = { 'Content-Type': 'application/json' };
 const MERGE = { 'Content-Type': 'application/merge-patch+json' };
@@ -15,36 +13,6 @@ const WIDGETS = '/apis/example.com/v1/namespaces/default/widgets';
 
 type Obj = Record<string, unknown>;
 const meta = (o: Obj): Obj => o.metadata as Obj;
-
-interface WatchStream {
-  events: Array<{ type: string; object: Obj }>;
-  ended: () => boolean;
-  status: number;
-  close: () => void;
-}
-
-function openWatch(srv: EmbeddedApiServer, path: string): Promise<WatchStream> {
-  return new Promise((resolve, reject) => {
-    const events: WatchStream['events'] = [];
-    let done = false;
-    const req = request(new URL(path, srv.url), { headers: { Authorization: `Bearer ${srv.token}` }, ca: srv.caData }, (res: IncomingMessage) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          events.push(JSON.parse(buf.slice(0, nl)) as WatchStream['events'][number]);
-          buf = buf.slice(nl + 1);
-        }
-      });
-      res.on('end', () => (done = true));
-      res.on('error', () => (done = true));
-      resolve({ events, ended: () => done, status: res.statusCode ?? 0, close: () => req.destroy() });
-    });
-    req.on('error', (err) => (done ? undefined : reject(err)));
-    req.end();
-  });
-}
 
 describe('update and watch semantics', () => {
   let srv: EmbeddedApiServer;
