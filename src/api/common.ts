@@ -100,3 +100,13 @@ export const clusterObjectMetaSchema = z.looseObject({ ...objectMetaFields, name
 export const namespacedObjectMetaSchema = z.looseObject({ ...objectMetaFields, namespace: z.string().min(1) });
 export type ObjectMeta = z.infer<typeof clusterObjectMetaSchema>;
 export type NamespacedObjectMeta = z.infer<typeof namespacedObjectMetaSchema>;
+
+/**
+ * The status fields every kind of this API ends with: the generation it was computed for, its
+ * conditions, and the last reconcile failure. Spread last into each status object schema.
+ */
+export const viewStatusFields = {
+  observedGeneration: generationField('The .metadata.generation this status was computed for.').optional(),
+  conditions: conditionsSchema.optional(),
+  lastFailure: lastFailureSchema.optional(),
+};

@@ -7,12 +7,10 @@
 import { z } from 'zod';
 import { API_GROUP_VERSION, CONVOY_STATUS_BEAD_LIST_LIMIT, DEFAULT_NOTIFY_ADDRESS, Kind, Resource } from './constants.ts';
 import {
-  conditionsSchema,
   countField,
-  generationField,
-  lastFailureSchema,
   namespacedObjectMetaSchema,
   timestampField,
+  viewStatusFields,
 } from './common.ts';
 import { beadIdSchema, mailAddressSchema } from './formats.ts';
 import { decoderFor, type KindDefinition } from './kind.ts';
@@ -81,9 +79,7 @@ export const convoyStatusSchema = z
     startedAt: timestampField('When the convoy was created in gt.').optional(),
     completedAt: timestampField('When every tracked bead was first seen closed.').optional(),
     notifiedAt: timestampField('When the completion notification was sent.').optional(),
-    observedGeneration: generationField('The .metadata.generation this status was computed for.').optional(),
-    conditions: conditionsSchema.optional(),
-    lastFailure: lastFailureSchema.optional(),
+    ...viewStatusFields,
   })
   .describe('Progress of the convoy in gt. Written by the operator.');
 export type ConvoyStatus = z.infer<typeof convoyStatusSchema>;

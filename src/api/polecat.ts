@@ -7,12 +7,10 @@
 import { z } from 'zod';
 import { API_GROUP_VERSION, DESIRED_STATES, DesiredState, Kind, Resource } from './constants.ts';
 import {
-  conditionsSchema,
   countField,
-  generationField,
-  lastFailureSchema,
   namespacedObjectMetaSchema,
   timestampField,
+  viewStatusFields,
 } from './common.ts';
 import { beadIdSchema, rigNameSchema } from './formats.ts';
 import { decoderFor, type KindDefinition, type ValidationRule } from './kind.ts';
@@ -88,9 +86,7 @@ export const polecatStatusSchema = z
     lastActivity: timestampField('Last activity gt reports for the polecat.').optional(),
     stuckSince: timestampField('When the operator first saw the polecat stuck; removed when it recovers.').optional(),
     escalation: escalationStatusSchema.optional(),
-    observedGeneration: generationField('The .metadata.generation this status was computed for.').optional(),
-    conditions: conditionsSchema.optional(),
-    lastFailure: lastFailureSchema.optional(),
+    ...viewStatusFields,
   })
   .describe('What gt reports for the polecat. Written by the operator.');
 export type PolecatStatus = z.infer<typeof polecatStatusSchema>;

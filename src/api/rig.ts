@@ -13,11 +13,9 @@ import { z } from 'zod';
 import { API_GROUP_VERSION, Kind, Resource } from './constants.ts';
 import {
   clusterObjectMetaSchema,
-  conditionsSchema,
   countField,
-  generationField,
-  lastFailureSchema,
   timestampField,
+  viewStatusFields,
 } from './common.ts';
 import { beadsPrefixSchema, localPathSchema, MAX_URL_LENGTH } from './formats.ts';
 import { decoderFor, type KindDefinition } from './kind.ts';
@@ -91,9 +89,7 @@ export const rigStatusSchema = z
     witnessRunning: z.boolean().describe("Whether the rig's witness session is running.").optional(),
     refineryRunning: z.boolean().describe("Whether the rig's refinery session is running.").optional(),
     mergeQueue: mergeQueueStatusSchema.optional(),
-    observedGeneration: generationField('The .metadata.generation this status was computed for.').optional(),
-    conditions: conditionsSchema.optional(),
-    lastFailure: lastFailureSchema.optional(),
+    ...viewStatusFields,
   })
   .describe('What gt reports for the rig. Written by the operator.');
 export type RigStatus = z.infer<typeof rigStatusSchema>;
