@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { badRequest, entityTooLarge } from '../errors.ts';
 
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 'NaN');
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(entityTooLarge(limit));
   return new Promise((resolve, reject) => {
@@ -25,7 +25,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('end', () => {
       if (done) return;
       done = true;
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      resolve(Buffer.concat(chunks));
     });
     req.on('error', (err) => {
       if (done) return;

@@ -24,9 +24,10 @@ import { patchObject } from '../handlers/patch.ts';
 import { getObject, listObjects, selectionFrom } from '../handlers/read.ts';
 import { checkWatchVersion, startWatch } from '../handlers/watch.ts';
 import { metaString } from '../meta.ts';
-import type { ResourceType } from '../registry/types.ts';
+import { apiVersionOf, type ResourceType } from '../registry/types.ts';
 import type { KubeObject, WatchEventType } from '../types.ts';
 import { readBody } from './body.ts';
+import { decodeEnvelope, decodeObject, PROTOBUF_MEDIA_TYPE, ProtobufError } from '../protobuf/decode.ts';
 import { baseMediaType, negotiateOutput, parseMediaRanges, type OutputMode } from './negotiate.ts';
 import { serialize, shapeList, shapeObject } from './render.ts';
 import { route, type ResourceRoute } from './router.ts';
@@ -67,15 +68,49 @@ function authenticate(req: IncomingMessage, token: string): void {
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorized();
 }
 
-function parseBody(contentType: string | undefined, text: string): unknown {
+/** The kind a body must carry on this endpoint (a protobuf body names its own type). */
+interface ExpectedKind {
+  apiVersion: string;
+  kind: string;
+}
+
+const ACCEPTED_BODIES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
+
+function parseBody(contentType: string | undefined, body: Buffer, expected: ExpectedKind): unknown {
   const media = baseMediaType(contentType);
+  if (media === PROTOBUF_MEDIA_TYPE) return parseProtobuf(body, expected);
   try {
-    if (media === 'application/json') return JSON.parse(text) as unknown;
-    if (media === 'application/yaml') return parseYaml(text) as unknown;
+    if (media === 'application/json') return JSON.parse(body.toString('utf8')) as unknown;
+    if (media === 'application/yaml') return parseYaml(body.toString('utf8')) as unknown;
   } catch (err) {
     throw badRequest(`the object provided is unrecognized: ${err instanceof Error ? err.message : String(err)}`);
   }
-  throw unsupportedMediaType(media === '' ? '(none)' : media, ['application/json', 'application/yaml']);
+  throw unsupportedMediaType(media === '' ? '(none)' : media, ACCEPTED_BODIES);
+}
+
+/** A protobuf body: it must decode, and name the kind the URL addresses (or DeleteOptions on delete). */
+function parseProtobuf(body: Buffer, expected: ExpectedKind): unknown {
+  const what = `${expected.kind} (${expected.apiVersion})`;
+  try {
+    const env = decodeEnvelope(body);
+    const sameKind = env.kind === expected.kind && env.apiVersion === expected.apiVersion;
+    const deleteOptions = expected.kind === 'DeleteOptions' && env.kind === 'DeleteOptions';
+    if (!sameKind && !deleteOptions) {
+      throw badRequest(`the protobuf body of a ${what} request holds ${env.apiVersion === '' ? '(no apiVersion)' : env.apiVersion}, Kind=${env.kind === '' ? '(none)' : env.kind}`);
+    }
+    return decodeObject(body);
+  } catch (err) {
+    if (err instanceof ProtobufError) throw badRequest(`the protobuf body of a ${what} request cannot be decoded: ${err.message}`);
+    throw err;
+  }
+}
+
+/** A review request must be an object of the endpoint's kind (no storage, so no other checks apply). */
+function reviewBody(body: unknown, expected: ExpectedKind): KubeObject {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`the body of a ${expected.kind} request must be an object`);
+  const obj = body as KubeObject;
+  if (obj.kind !== undefined && obj.kind !== expected.kind) throw badRequest(`the body of a ${expected.kind} request holds a ${JSON.stringify(obj.kind)}`);
+  return obj;
 }
 
 function writeOptions(query: URLSearchParams): WriteOptions {
@@ -235,7 +270,8 @@ class RequestHandler {
   }
 
   private async write(req: IncomingMessage, res: ServerResponse, verb: Verb, type: ResourceType, r: ResourceRoute, query: URLSearchParams, mode: OutputMode): Promise<void> {
-    const text = await readBody(req, this.opts.maxBodyBytes);
+    const body = await readBody(req, this.opts.maxBodyBytes);
+    const expected: ExpectedKind = { apiVersion: apiVersionOf(type), kind: type.kind };
     const opts = writeOptions(query);
     const name = r.name ?? '';
     const sub = r.subresource === 'status' ? 'status' : undefined;
@@ -245,23 +281,24 @@ class RequestHandler {
     };
     switch (verb) {
       case 'create': {
-        const result = createObject(this.core, type, r.namespace, parseBody(req.headers['content-type'], text), opts);
+        if (type.review !== undefined) return this.reply(res, 201, mode, type.review(reviewBody(parseBody(req.headers['content-type'], body, expected), expected)));
+        const result = createObject(this.core, type, r.namespace, parseBody(req.headers['content-type'], body, expected), opts);
         return this.reply(res, 201, mode, shape(result.object));
       }
       case 'update': {
-        const result = updateObject(this.core, type, r.namespace, name, sub, parseBody(req.headers['content-type'], text), opts);
+        const result = updateObject(this.core, type, r.namespace, name, sub, parseBody(req.headers['content-type'], body, expected), opts);
         return this.reply(res, result.created ? 201 : 200, mode, shape(result.object));
       }
       case 'patch': {
         const force = query.get('force') === 'true';
         const fieldManager = query.get('fieldManager') ?? undefined;
         const contentType = baseMediaType(req.headers['content-type']);
-        const result = patchObject(this.core, { type, namespace: r.namespace, name, subresource: sub, contentType, body: text, fieldManager, force }, opts);
+        const result = patchObject(this.core, { type, namespace: r.namespace, name, subresource: sub, contentType, body: body.toString('utf8'), fieldManager, force }, opts);
         return this.reply(res, result.created ? 201 : 200, mode, shape(result.object));
       }
       case 'delete': {
-        const body = text.trim() === '' ? undefined : parseBody(req.headers['content-type'] ?? 'application/json', text);
-        const result = deleteObject(this.core, type, r.namespace, name, deleteOptionsFrom(body, opts.dryRun));
+        const options = body.toString('utf8').trim() === '' ? undefined : parseBody(req.headers['content-type'] ?? 'application/json', body, { apiVersion: 'v1', kind: 'DeleteOptions' });
+        const result = deleteObject(this.core, type, r.namespace, name, deleteOptionsFrom(options, opts.dryRun));
         const payload = result.removed && !type.returnDeletedObject ? deleteSuccessStatus(type, result.object) : shape(result.object);
         return this.reply(res, 200, mode, payload);
       }

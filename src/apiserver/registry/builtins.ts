@@ -7,6 +7,7 @@
 // Server-side defaults of Deployments, Services and bindings live in defaults.ts.
 import type { KubeObject, Verb } from '../types.ts';
 import { ALL_VERBS } from '../types.ts';
+import { selfSubjectAccessReview, selfSubjectRulesReview } from './access-review.ts';
 import { checkRoleRef, defaultDeployment, defaultService } from './defaults.ts';
 import type { ResourceType } from './types.ts';
 
@@ -85,6 +86,18 @@ function rbacTypes(): ResourceType[] {
     rbac('roles', 'Role', true, false),
   ];
 }
+/** Self access reviews: create-only, answered and never stored. */
+function reviewTypes(): ResourceType[] {
+  const review = (resource: string, kind: string, answer: (obj: KubeObject) => KubeObject): ResourceType => builtin({
+    group: 'authorization.k8s.io', version: 'v1', resource, singular: resource.slice(0, -1), kind, namespaced: false,
+    verbs: ['create'], strategicMerge: false, review: answer,
+  });
+  return [
+    review('selfsubjectaccessreviews', 'SelfSubjectAccessReview', selfSubjectAccessReview),
+    review('selfsubjectrulesreviews', 'SelfSubjectRulesReview', selfSubjectRulesReview),
+  ];
+}
+
 export const CRD_STORAGE_KEY = `${CRD_GROUP}/customresourcedefinitions`;
 export const NAMESPACE_STORAGE_KEY = '/namespaces';
 
@@ -149,6 +162,11 @@ export function builtinTypes(): ResourceType[] {
     builtin({
       group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true,
     }),
+    builtin({
+      group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', namespaced: true,
+      shortNames: ['netpol'], tracksGeneration: true,
+    }),
+    ...reviewTypes(),
     builtin({
       group: CRD_GROUP, version: 'v1', resource: 'customresourcedefinitions', singular: 'customresourcedefinition',
       kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'],

@@ -54,6 +54,11 @@ export interface ResourceType {
    * to write; may throw ApiError 422.
    */
   onWrite?: (obj: KubeObject, ctx: WriteContext) => KubeObject;
+  /**
+   * Create-only kinds that are answered, never stored (access reviews): gets the posted object,
+   * returns the response body.
+   */
+  review?: (obj: KubeObject) => KubeObject;
 }
 
 export interface WriteContext {
