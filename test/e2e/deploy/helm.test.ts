@@ -1,37 +1,38 @@
-// The Helm chart, verified without helm (none can be installed here):
-//   (a) values.yaml satisfies values.schema.json, and the schema rejects bad values;
-//   (b) the templates are rendered by a strict renderer of the Go-template subset they keep
-//       to (helm-subset.ts, which throws outside it), for the default values and variants;
+// The Helm chart, checked with the real Helm 3 (test/helpers/helm.ts):
+//   (a) `helm lint` passes, and helm's own values.schema.json check refuses bad values;
+//   (b) `helm template` renders the default values and variants;
 //   (c) the rendered objects are the kustomize base's objects: same kinds and names, same RBAC
 //       rules, same Deployment and Service specs (so the same security context, probes and
 //       town mount); crds/ holds byte-identical copies of deploy/crds.
-import { describe, test } from 'node:test';
+// helm install/upgrade/uninstall against the embedded API server: helm-install.test.ts.
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ChartRenderer, chartValues, type RenderContext } from './helm-subset.ts';
-import { validateJsonSchema, type JsonSchema } from './json-schema.ts';
+import { helmBinary } from '../../helpers/helm.ts';
 import {
   DEPLOY, assertMinimalRbac, assertOperatorDeployment, find, idOf, kustomize, parseObjects, podSpecOf, type K8sObject,
 } from './manifests.ts';
 
 const CHART = join(DEPLOY, 'helm', 'gastown-operator');
-const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as JsonSchema;
 const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { apiVersion: string; name: string; version: string; appVersion: string };
+const work = mkdtempSync(join(tmpdir(), 'helm-template-'));
+const helmEnv = { ...process.env, HELM_CACHE_HOME: join(work, 'cache'), HELM_CONFIG_HOME: join(work, 'config'), HELM_DATA_HOME: join(work, 'data') };
+after(() => rmSync(work, { recursive: true, force: true }));
 
+function overridesFile(overrides: Record<string, unknown>): string {
+  const file = join(work, `values-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(overrides));
+  return file;
+}
+
+/** `helm template` with these values on top of values.yaml; throws with helm's stderr on failure. */
 function render(overrides: Record<string, unknown> = {}, release = { name: 'gastown-operator', namespace: 'gastown-system' }): K8sObject[] {
-  const values = chartValues(CHART, overrides);
-  assert.deepEqual(validateJsonSchema(schema, values), [], 'values satisfy the schema');
-  const ctx: RenderContext = {
-    Values: values,
-    Release: { Name: release.name, Namespace: release.namespace, Service: 'Helm' },
-    Chart: { Name: chart.name, Version: chart.version, AppVersion: chart.appVersion },
-  };
-  const out: K8sObject[] = [];
-  for (const [file, text] of ChartRenderer.renderChart(CHART, ctx)) out.push(...parseObjects(text, `templates/${file}`));
-  return out;
+  const out = execFileSync(helmBinary(), ['template', release.name, CHART, '--namespace', release.namespace, '-f', overridesFile(overrides)], { env: helmEnv, encoding: 'utf8' });
+  return parseObjects(out, 'helm template');
 }
 
 const without = <T extends Record<string, unknown>>(o: T, ...keys: string[]): Record<string, unknown> =>
@@ -46,9 +47,11 @@ describe('Helm chart: metadata and values', () => {
     assert.equal(chart.appVersion, pkg.version);
   });
 
-  test('values.yaml satisfies values.schema.json and names the documented values', () => {
-    const values = chartValues(CHART);
-    assert.deepEqual(validateJsonSchema(schema, values), []);
+  test('helm lint passes and values.yaml names the documented values', () => {
+    const lint = spawnSync(helmBinary(), ['lint', CHART, '--strict'], { env: helmEnv, encoding: 'utf8' });
+    assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+    assert.match(lint.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
     const v = values as { gtConfig: Record<string, unknown>; volumes: Record<string, unknown> };
     assert.deepEqual(Object.keys(v.gtConfig), ['townRoot', 'gtBinary', 'bdBinary']);
     assert.equal(v.volumes.enabled, true);
@@ -58,20 +61,22 @@ describe('Helm chart: metadata and values', () => {
     }
   });
 
-  test('the schema rejects bad values', () => {
+  test('helm refuses bad values through values.schema.json', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ gtConfig: { townRoot: 'gt' } }, /\$\.gtConfig\.townRoot: does not match/],
-      [{ metrics: { port: '8080' } }, /\$\.metrics\.port: expected integer, got string/],
-      [{ metrics: { port: 70000 } }, /\$\.metrics\.port: above 65535/],
-      [{ imagePullPolicy: 'Sometimes' }, /\$\.imagePullPolicy: must be one of/],
-      [{ volumes: { hostpath: '/x' } }, /\$\.volumes: unknown property hostpath/],
-      [{ serviceAccount: { name: 'Bad_Name' } }, /\$\.serviceAccount\.name: does not match/],
-      [{ extraEnv: [{ value: 'x' }] }, /\$\.extraEnv\[0\]: missing required name/],
-      [{ nodeSelector: { 'gastown.gastown.io/town-host': true } }, /town-host: expected string, got boolean/],
+      [{ gtConfig: { townRoot: 'gt' } }, /gtConfig\.townRoot: Does not match pattern/],
+      [{ metrics: { port: '8080' } }, /metrics\.port: Invalid type\. Expected: integer, given: string/],
+      [{ metrics: { port: 70000 } }, /metrics\.port: Must be less than or equal to 65535/],
+      [{ imagePullPolicy: 'Sometimes' }, /imagePullPolicy: imagePullPolicy must be one of/],
+      [{ volumes: { hostpath: '/x' } }, /volumes: Additional property hostpath is not allowed/],
+      [{ serviceAccount: { name: 'Bad_Name' } }, /serviceAccount\.name: Does not match pattern/],
+      [{ extraEnv: [{ value: 'x' }] }, /extraEnv\.0: name is required/],
+      [{ nodeSelector: { 'gastown.gastown.io/town-host': true } }, /town-host: Invalid type\. Expected: string, given: boolean/],
     ];
     for (const [override, want] of cases) {
-      const errors = validateJsonSchema(schema, chartValues(CHART, override));
-      assert.ok(errors.some((e) => want.test(e)), `${JSON.stringify(override)} -> ${JSON.stringify(errors)}`);
+      const r = spawnSync(helmBinary(), ['template', 'x', CHART, '-f', overridesFile(override)], { env: helmEnv, encoding: 'utf8' });
+      assert.notEqual(r.status, 0, `${JSON.stringify(override)} was accepted`);
+      assert.match(r.stderr, /values don't meet the specifications of the schema/);
+      assert.match(r.stderr, want, JSON.stringify(override));
     }
   });
 
@@ -151,28 +156,5 @@ describe('Helm chart: variants', () => {
     assert.ok(!pod.containers[0]!.args?.includes('--leader-elect'));
     assert.deepEqual(pod.volumes?.map((v) => v.name), ['tmp']);
     assert.deepEqual(pod.containers[0]!.volumeMounts?.map((m) => m.name), ['tmp']);
-  });
-});
-
-describe('the template subset renderer', () => {
-  test('refuses constructs outside the subset and missing values, instead of rendering them wrongly', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'chart-subset-'));
-    try {
-      mkdirSync(join(dir, 'templates'));
-      const ctx: RenderContext = { Values: { items: [1], a: { b: 'x' } }, Release: { Name: 'r', Namespace: 'n', Service: 'Helm' }, Chart: { Name: 'c', Version: '1.0.0', AppVersion: '1' } };
-      const attempt = (tpl: string): Map<string, string> => {
-        writeFileSync(join(dir, 'templates', 't.yaml'), tpl);
-        return ChartRenderer.renderChart(dir, ctx);
-      };
-      assert.throws(() => attempt('{{ range .Values.items }}x{{ end }}'), /outside the supported subset/);
-      assert.throws(() => attempt('{{ .Values.a.c }}'), /missing value \.Values\.a\.c/);
-      assert.throws(() => attempt('{{ .Values.a.b | upper }}'), /unsupported expression: upper/);
-      assert.throws(() => attempt('{{ if .Values.a }}x'), /missing \{\{ end \}\}/);
-      assert.throws(() => attempt('{{ .Values.a }}'), /cannot print/);
-      assert.equal(attempt('a:\n  {{- if .Values.items }}\n  b: {{ .Values.a.b | quote }}\n  {{- else }}\n  c: 1\n  {{- end }}\n').get('t.yaml'), 'a:\n  b: "x"\n');
-      assert.equal(attempt('m:{{ toYaml .Values.a | nindent 2 }}').get('t.yaml'), 'm:\n  b: x');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
