@@ -105,3 +105,59 @@ export function encodeProtobufBody(obj: Obj, override?: { apiVersion?: string; k
   env.uint32(34).string('');
   return Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00]), env.finish()]);
 }
+
+/** A Deployment as encoding/json renders the Go object (null zero times, {} for empty structs). */
+export const FULL_DEPLOYMENT = {
+  kind: 'Deployment',
+  apiVersion: 'apps/v1',
+  metadata: {
+    name: 'web', namespace: 'team-a', creationTimestamp: null, generateName: 'web-',
+    labels: { app: 'web', tier: 'front' }, annotations: { 'example.com/note': 'a "quoted" value' },
+    ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: 'u-1', controller: true }],
+    finalizers: ['example.com/keep'],
+  },
+  spec: {
+    replicas: 0,
+    selector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['front', 'back'] }] },
+    template: {
+      metadata: { creationTimestamp: null, labels: { app: 'web' } },
+      spec: {
+        volumes: [
+          { name: 'scratch', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+          { name: 'cert', secret: { secretName: 'polecat-cert', defaultMode: 256, items: [{ key: 'tls.crt', path: 'client.crt', mode: 384 }] } },
+          { name: 'cfg', configMap: { name: 'cfg', optional: true } },
+        ],
+        initContainers: [{
+          name: 'clone', image: 'alpine/git:2', command: ['git', 'clone'], args: ['https://proxy:9876/v1/git/rig', '/work'],
+          workingDir: '/work', resources: {}, volumeMounts: [{ name: 'scratch', mountPath: '/work' }],
+        }],
+        containers: [{
+          name: 'agent', image: 'polecat:1', stdin: true, tty: true,
+          ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { containerPort: 0 }],
+          env: [
+            { name: 'PLAIN', value: 'x' },
+            { name: 'KEY', valueFrom: { secretKeyRef: { name: 'model', key: 'api-key', optional: false } } },
+            { name: 'POD', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+            { name: 'EMPTY' },
+          ],
+          resources: { limits: { cpu: '2', memory: '4Gi' }, requests: { cpu: '500m', memory: '1Gi' } },
+          volumeMounts: [{ name: 'cert', mountPath: '/etc/gt', readOnly: true }],
+          livenessProbe: { httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' }, initialDelaySeconds: 5, periodSeconds: 10 },
+          readinessProbe: { tcpSocket: { port: 8080 }, timeoutSeconds: 1 },
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent',
+        }],
+        restartPolicy: 'Always', terminationGracePeriodSeconds: 30, activeDeadlineSeconds: 3600,
+        nodeSelector: { 'kubernetes.io/os': 'linux' }, serviceAccountName: 'polecat', automountServiceAccountToken: false,
+        securityContext: { fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        imagePullSecrets: [{ name: 'registry' }],
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['agents'] }] }] } } },
+        tolerations: [{ key: 'agents', operator: 'Equal', value: 'true', effect: 'NoSchedule', tolerationSeconds: 60 }],
+        runtimeClassName: 'gvisor',
+      },
+    },
+    strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: 1 } },
+    revisionHistoryLimit: 10,
+  },
+  status: {},
+};
