@@ -14,6 +14,7 @@ import type { Rng } from './ids.ts';
 import type { RigStatus, SimPolecat, SimSettings, SimState } from './model.ts';
 import { mutateState, readState } from './store.ts';
 import { slingToRig } from './slinging.ts';
+import { endSession } from './session/sessions.ts';
 
 export type { CallRecord, FaultRule, RigStatus, SimState };
 
@@ -99,6 +100,8 @@ export async function killSession(root: string, rig: string, polecat: string, re
     p.sessionRunning = false;
     events.push({ type: 'session_death', actor: 'daemon', payload: { session: domain.sessionName(state, rig, polecat), agent: domain.agentAddress(p), reason, caller: 'daemon' } });
   });
+  // A real session process (a rig with an exec_wrapper or agent) dies too.
+  await endSession(root, domain.sessionName(readState(root), rig, polecat), 'now', 5000);
 }
 
 export interface DirtInput {

@@ -14,6 +14,8 @@ Available Commands:
   hook        Show or attach work on a hook
   mail        Agent messaging system
   mq          Merge queue operations
+  nudge       Send a message to a polecat session
+  peek        View recent output from a polecat session
   polecat     Manage polecats (persistent identity, ephemeral sessions)
   refinery    Manage the Refinery (merge queue processor)
   rig         Manage rigs in the workspace
@@ -43,6 +45,9 @@ async function dispatch(ctx: CommandContext, args: readonly string[]): Promise<v
     case 'convoy': return (await import('./gt/convoy.ts')).run(ctx, rest);
     case 'mail': return (await import('./gt/mail.ts')).run(ctx, rest);
     case 'done': return (await import('./gt/done.ts')).run(ctx, rest);
+    case 'nudge':
+    case 'peek':
+      return (await import('./gt/session.ts')).run(ctx, group, rest);
     default:
       ctx.output.stderr.push(`Error: unknown command "${group}" for "gt"\nRun 'gt --help' for usage.\n`);
       ctx.output.exitCode = 1;

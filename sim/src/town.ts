@@ -10,6 +10,7 @@ import type { Rng } from './ids.ts';
 import { emptyState } from './model.ts';
 import type { SimRig, SimState } from './model.ts';
 import { townPaths } from './paths.ts';
+import { createRigRepo } from './repo.ts';
 import { writeStateUnlocked } from './store.ts';
 
 export interface RigInput {
@@ -102,6 +103,7 @@ export async function createTown(dir: string, opts: CreateTownOptions = {}): Pro
     createConvoyBead(state, { title: `Batch ${i + 1}`, tracks }, rng);
   }
   writeLayout(root, state);
+  for (const rig of Object.values(state.rigs)) createRigRepo(root, rig.name, rig.gitUrl);
   writeFileSync(townPaths(root).events, '');
   writeFileSync(townPaths(root).calls, '');
   writeFileSync(townPaths(root).faults, '[]\n');

@@ -12,7 +12,11 @@ import { goLocalTime } from '../ids.ts';
 import type { SimPolecat, SimState } from '../model.ts';
 import { CommandError, json, out } from '../output.ts';
 import type { CommandContext } from '../runtime.ts';
+import { endSession } from '../session/sessions.ts';
 import { dbDown, parsePolecatAddress, requirePolecat, requireRig } from './common.ts';
+
+/** How long nuke waits for a killed session process group to be gone. */
+const NUKE_WAIT_MS = 5000;
 
 interface ListItem {
   rig: string;
@@ -262,15 +266,15 @@ async function nuke(ctx: CommandContext, args: readonly string[]): Promise<void>
   const parsed = parseArgs(args, { bools: ['force', 'dry-run', 'all'], short: { f: 'force' } });
   if (parsed.positionals.length === 0) throw new CommandError('requires at least 1 arg(s), only received 0');
   const force = flagBool(parsed, 'force');
-  await ctx.mutate((state) => {
+  const killed = await ctx.mutate((state): string[] => {
     const targets = nukeTargets(state, parsed);
     if (targets.length === 0) {
       out(ctx.output, 'No polecats to nuke.');
-      return;
+      return [];
     }
     if (flagBool(parsed, 'dry-run')) {
       dryRun(ctx, state, targets);
-      return;
+      return [];
     }
     if (!force) {
       const blocked = targets.flatMap((t) => (t.p === undefined ? [] : [{ p: t.p, reasons: nukeBlockReasons(state, t.p) }])).filter((b) => b.reasons.length > 0);
@@ -279,7 +283,10 @@ async function nuke(ctx: CommandContext, args: readonly string[]): Promise<void>
     for (const t of targets) nukeOne(ctx, state, t, force);
     out(ctx.output);
     out(ctx.output, `✓ Nuked ${targets.length} polecat(s).`);
+    return targets.map((t) => sessionName(state, t.rig, t.name));
   });
+  // Session processes are killed after the polecats are gone, so none reports a death.
+  await Promise.all(killed.map((session) => endSession(ctx.root, session, 'now', NUKE_WAIT_MS)));
 }
 
 export async function run(ctx: CommandContext, args: readonly string[]): Promise<void> {

@@ -12,6 +12,7 @@ import type { CommandContext } from '../runtime.ts';
 import { ensureConvoy, slingToRig } from '../slinging.ts';
 import type { SlingResult } from '../slinging.ts';
 import { actor, dbDown } from './common.ts';
+import { rigRuntime, startPolecatSession } from './session.ts';
 
 const SLING_FLAGS = {
   bools: ['no-convoy', 'dry-run', 'force', 'create', 'hook-raw-bead', 'owned', 'no-boot', 'no-merge'],
@@ -155,19 +156,20 @@ function printSling(ctx: CommandContext, bead: SimBead, result: SlingResult, for
   out(o, '✓ Work attached to hook (status=hooked)');
 }
 
-function slingInLock(ctx: CommandContext, state: SimState, beadId: string, target: string, parsed: ParsedArgs): void {
+/** Slings under the town lock; returns the polecat now holding the bead (none for a no-op). */
+function slingInLock(ctx: CommandContext, state: SimState, beadId: string, target: string, parsed: ParsedArgs): SimPolecat | undefined {
   if (state.settings.maxPolecats > 0 && target in state.rigs) {
     schedule(ctx, state, beadId, target, parsed);
-    return;
+    return undefined;
   }
   const bead = state.beads[beadId];
   // gt's getBeadInfo turns every bd failure (a database that is down too) into "not found".
   if (bead === undefined || dbDown(ctx)) throw new CommandError(`checking bead status: bead '${beadId}' not found`);
   const guard = checkAssignment(ctx, state, bead, target, flagBool(parsed, 'force'));
-  if (guard === 'noop') return;
+  if (guard === 'noop') return undefined;
   if (flagBool(parsed, 'dry-run')) {
     dryRunSling(ctx, state, bead, target, parsed);
-    return;
+    return undefined;
   }
   const resolved = resolveTarget(ctx, state, target);
   const forcedFrom = guard === 'force' && bead.assignee !== '' ? bead.assignee : undefined;
@@ -177,6 +179,7 @@ function slingInLock(ctx: CommandContext, state: SimState, beadId: string, targe
   unhookPrevious(ctx, state, bead, previous);
   printSling(ctx, bead, result, forcedFrom, resolved.polecat !== undefined);
   ctx.events.push(...result.events);
+  return result.polecat;
 }
 
 export async function run(ctx: CommandContext, args: readonly string[]): Promise<void> {
@@ -186,5 +189,9 @@ export async function run(ctx: CommandContext, args: readonly string[]): Promise
   if (beadId === undefined) throw new CommandError('requires at least 1 arg(s), only received 0');
   if (target === undefined) throw new CommandError('cannot determine agent identity (role: unknown)');
   if (extra.length > 0) throw new CommandError('batch sling (several beads) is not supported by the town simulator', false);
-  await ctx.mutate((state) => slingInLock(ctx, state, beadId, target, parsed));
+  // The rig's runtime settings are read first: unreadable settings refuse the sling outright.
+  const rigName = target.split('/')[0] ?? '';
+  const runtime = rigName in ctx.read().rigs ? rigRuntime(ctx, rigName) : undefined;
+  const polecat = await ctx.mutate((state) => slingInLock(ctx, state, beadId, target, parsed));
+  if (polecat !== undefined && runtime !== undefined) await startPolecatSession(ctx, runtime, polecat);
 }
