@@ -32,13 +32,18 @@ export interface ExecResult {
   exitCode: number;
 }
 
-function minimalEnv(policy: ExecPolicy, identity: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...policy.extraEnv, GT_TOWN_ROOT: policy.townRoot, GT_PROXY_IDENTITY: identity };
+/** HOME and PATH of the proxy's own environment, and nothing else (no credentials). */
+export function hostEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
   for (const key of ['HOME', 'PATH']) {
     const v = process.env[key];
     if (v !== undefined && v !== '') env[key] = v;
   }
   return env;
+}
+
+function minimalEnv(policy: ExecPolicy, identity: string): NodeJS.ProcessEnv {
+  return { ...policy.extraEnv, GT_TOWN_ROOT: policy.townRoot, GT_PROXY_IDENTITY: identity, ...hostEnv() };
 }
 
 export function runCommand(path: string, args: readonly string[], policy: ExecPolicy, identity: string): Promise<ExecResult> {

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { hostEnv } from './exec.ts';
 import { BodyTooLarge, bodyStream, httpError, readLimited } from './http.ts';
 
 const RIG_NAME = /^[a-zA-Z0-9_-]+$/;
@@ -19,15 +20,6 @@ const SERVICES = new Set(['git-upload-pack', 'git-receive-pack']);
 export interface GitCaller {
   rig: string;
   name: string;
-}
-
-function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const key of ['HOME', 'PATH']) {
-    const v = process.env[key];
-    if (v !== undefined && v !== '') env[key] = v;
-  }
-  return env;
 }
 
 function pktLine(text: string): string {
@@ -61,7 +53,7 @@ export function pushRefusal(refs: readonly string[], polecat: string): string | 
 }
 
 function runGit(res: ServerResponse, service: string, args: readonly string[], repo: string, input: Buffer | IncomingMessage | undefined, preamble?: string): void {
-  const child = spawn('git', [service.slice('git-'.length), '--stateless-rpc', ...args, repo], { env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('git', [service.slice('git-'.length), '--stateless-rpc', ...args, repo], { env: hostEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   child.on('error', (error) => httpError(res, 500, `git: ${error.message}`));

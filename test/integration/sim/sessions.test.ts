@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readEvents } from '../../../sim/src/events.ts';
 import { readRecord, processAlive } from '../../../sim/src/session/record.ts';
-import { endSession } from '../../../sim/src/session/sessions.ts';
+import { endSession, peekSession } from '../../../sim/src/session/sessions.ts';
 import { readState } from '../../../sim/src/store.ts';
 import { eventually } from '../../helpers/eventually.ts';
 import { SIM_BIN, gt, makeTown, parseJson } from './harness.ts';
@@ -64,17 +64,19 @@ describe('sim sessions through exec_wrapper', () => {
     const { name, session } = await sling(town.root, 'gastown', 'gt');
     const record = readRecord(town.root, session);
     assert.ok(record !== undefined && processAlive(record.pid), 'the session process runs');
-    const banner = await eventually('the banner', async () => ((await peek(town.root, `gastown/${name}`)).includes('role=') ? peek(town.root, `gastown/${name}`) : undefined));
+    await eventually('the banner', () => (peekSession(town.root, session, 100).includes('role=') ? true : undefined));
+    const banner = await peek(town.root, `gastown/${name}`);
     const cwd = join(town.root, 'gastown', 'polecats', name, 'gastown');
     assert.equal(banner, `role=gastown/polecats/${name} rig=gastown polecat=${name} actor=gastown/polecats/${name} agent=sh session=${session} wrapped=yes cwd=${cwd}\n`);
     assert.equal((await polecatRow(town.root, 'gastown', name))?.['session_running'], true);
 
     const nudged = await gt(town.root, ['nudge', `gastown/${name}`, 'hello polecat']);
     assert.equal(nudged.stdout, `✓ Nudged gastown/${name} (wait-idle)\n`);
-    await eventually('the nudge on stdin', async () => ((await peek(town.root, `gastown/${name}`)).includes('got: hello polecat\n') ? true : undefined));
+    await eventually('the nudge on stdin', () => (peekSession(town.root, session, 100).includes('got: hello polecat\n') ? true : undefined));
+    assert.match(await peek(town.root, `gastown/${name}`), /got: hello polecat\n$/);
 
     assert.equal((await gt(town.root, ['nudge', `gastown/${name}`, '-m', 'quit'])).code, 0);
-    await eventually('the session death', async () => ((await polecatRow(town.root, 'gastown', name))?.['session_running'] === false ? true : undefined));
+    await eventually('the session death', () => (readState(town.root).polecats[`gastown/${name}`]?.sessionRunning === false ? true : undefined));
     assert.equal((await polecatRow(town.root, 'gastown', name))?.['state'], 'stalled');
     const death = readEvents(town.root).filter((e) => e.type === 'session_death');
     assert.deepEqual(death.map((e) => e.payload), [{ agent: `gastown/polecats/${name}`, caller: 'daemon', reason: 'session process exited with code 4', session }]);
@@ -87,7 +89,7 @@ describe('sim sessions through exec_wrapper', () => {
   test('nuke kills the whole process group and logs no death', async () => {
     setRuntime(town.root, 'gastown', { exec_wrapper: ['env'], command: 'sh', args: ['-c', 'sleep 300 & echo "child=$!"; wait'] });
     const { name, session } = await sling(town.root, 'gastown', 'gt');
-    const out = await eventually('the child pid', async () => /child=(\d+)/.exec(await peek(town.root, `gastown/${name}`))?.[1]);
+    const out = await eventually('the child pid', () => /child=(\d+)/.exec(peekSession(town.root, session, 10))?.[1]);
     const record = readRecord(town.root, session);
     assert.ok(record);
     const deathsBefore = readEvents(town.root).filter((e) => e.type === 'session_death').length;
