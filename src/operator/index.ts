@@ -18,6 +18,7 @@ import type { RunningServer } from '../observability/http-listen.ts';
 import { createMetrics, type OperatorMetrics } from '../observability/metrics.ts';
 import { startMetricsServer } from '../observability/metrics-server.ts';
 import { realClock } from '../runtime/clock.ts';
+import { closeConnections } from '../runtime/connections.ts';
 import { EventRecorder } from '../runtime/events.ts';
 import { KubeClient, type KubeObject, type ResourceKind } from '../runtime/k8s.ts';
 import { Manager } from '../runtime/manager.ts';
@@ -170,5 +171,6 @@ function readiness(manager: Manager): { ready: boolean; reasons: string[] } {
 
 async function closeAll(servers: readonly RunningServer[], kube: KubeConnection): Promise<void> {
   await Promise.allSettled(servers.map((s) => s.close()));
+  await closeConnections(kube.kubeConfig);
   await kube.embedded?.close();
 }

@@ -1,12 +1,14 @@
 // Where the operator's API server is: the cluster named by --kubeconfig / KUBECONFIG /
 // in-cluster / ~/.kube/config, or — with none of them, or when forced — the embedded
 // Kubernetes-compatible API server, started here with its data directory and a kubeconfig
-// file that kubectl can use. Also installs the CRDs when asked (always on the embedded server).
+// file that kubectl can use. Either way every request shares one connection pool
+// (runtime/connections.ts). Also installs the CRDs when asked (always on the embedded server).
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { buildCrds } from '../api/crd.ts';
 import { startEmbeddedApiServer, type EmbeddedApiServer } from '../apiserver/index.ts';
 import type { Logger } from '../observability/logger.ts';
+import { shareConnections } from '../runtime/connections.ts';
 import { crdKind, type CustomResourceDefinition } from '../runtime/crd-watch.ts';
 import type { KubeClient } from '../runtime/k8s.ts';
 import { isConflict } from '../runtime/k8s.ts';
@@ -29,7 +31,7 @@ export async function connectKube(config: OperatorConfig, logger: Logger): Promi
     if (resolved.kind !== 'none') {
       const server = resolved.kubeConfig.getCurrentCluster()?.server ?? '(unknown server)';
       const from = resolved.kind === 'in-cluster' ? 'in-cluster service account' : `kubeconfig ${resolved.paths.join(':')}`;
-      return { kubeConfig: resolved.kubeConfig, source: `${server} (${from})` };
+      return { kubeConfig: shareConnections(resolved.kubeConfig), source: `${server} (${from})` };
     }
   }
   const kubeconfigPath = path.join(config.embedded.dataDir, 'kubeconfig');
@@ -42,6 +44,7 @@ export async function connectKube(config: OperatorConfig, logger: Logger): Promi
   });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
+  shareConnections(kubeConfig);
   const why = config.embedded.force ? 'requested with --embedded' : 'no kubeconfig found';
   return { kubeConfig, embedded, kubeconfigPath, source: `embedded API server ${embedded.url} (${why})` };
 }

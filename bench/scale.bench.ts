@@ -1,0 +1,483 @@
+// Scale of the whole operator against the simulator, as a user runs it: `gastown-operator run`
+// (bin/gastown-operator, so the launcher's allocator settings apply) on the embedded API server,
+// with towns of 1 rig, 50 rigs x 10 polecats and 100 rigs x 100 polecats, plus 20 Convoy views
+// created through the API like `kubectl apply` would. It measures; it does not assert.
+//   - convergence: from the process start until every view (Rigs, discovered Polecats, Convoys)
+//     is present with condition Ready=True;
+//   - RSS (from /proc) and V8 heap (the operator's /metrics) over time, startup and idle;
+//   - gt/bd calls (the simulator's call log) during startup and per idle sync cycle;
+//   - status writes while idle (changes seen by a watch; with `--split`, also PATCH requests
+//     counted in the API server's request log);
+//   - with `--split` the API server runs as its own process (src/apiserver/main.ts) and the
+//     operator alone is measured against it, with API requests per view during startup;
+//   - kill -9 of the operator and a restart on the same data: time until every view is Ready
+//     and no status write follows (settled).
+// Run: npm run bench:scale [-- --quick] [-- --towns 1,50x10,100x100] [-- --idle 120]
+//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR]        -> bench/results/scale.md
+// The machine's load (uptime) is printed with every figure: timings on a shared machine vary.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { CONVOY_KIND, POLECAT_KIND, RIG_KIND } from '../src/api/kinds.ts';
+import { silentLogger } from '../src/observability/logger.ts';
+import { Informer } from '../src/runtime/informer.ts';
+import { KubeClient, type KubeObject, type ResourceKind } from '../src/runtime/k8s.ts';
+import { readCalls } from '../sim/src/control.ts';
+import { createTown } from '../sim/src/town.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const LAUNCHER = path.join(ROOT, 'bin', 'gastown-operator');
+const CONVOYS = 20;
+const SYNC_INTERVAL_S = 10;
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    towns: { type: 'string' },
+    idle: { type: 'string' },
+    split: { type: 'boolean', default: false },
+    'restart-only': { type: 'boolean', default: false },
+    'no-restart': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    'timeout': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+interface Town { label: string; rigs: number; polecats: number }
+function parseTown(spec: string): Town {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(spec);
+  if (!m) throw new Error(`town spec ${spec}: want N or RxP`);
+  const rigs = Number(m[1]);
+  const polecats = m[2] === undefined ? 2 : Number(m[2]);
+  return { label: `${rigs} x ${polecats}`, rigs, polecats };
+}
+
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(0);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string): void => {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)} load ${load()}] ${msg}\n`);
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function rssOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function heapOf(metricsPort: number): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    const text = await res.text();
+    const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Counts API requests in the API server's debug log (one JSON line per request). */
+class RequestLog {
+  total = 0;
+  statusPatches = 0;
+  readonly byVerb = new Map<string, number>();
+  feed(line: string): void {
+    if (!line.includes('"msg":"request"')) return;
+    let rec: { method?: string; url?: string };
+    try {
+      rec = JSON.parse(line) as { method?: string; url?: string };
+    } catch {
+      return;
+    }
+    const url = rec.url ?? '';
+    const kind = /\/(rigs|polecats|convoys|leases|events|namespaces|customresourcedefinitions)\b/.exec(url)?.[1] ?? 'other';
+    const watch = url.includes('watch=true') ? ' watch' : '';
+    const status = /\/status(\?|$)/.test(url) ? '/status' : '';
+    const label = `${rec.method ?? '?'} ${kind}${status}${watch}`;
+    this.total++;
+    if (rec.method === 'PATCH' && status) this.statusPatches++;
+    this.byVerb.set(label, (this.byVerb.get(label) ?? 0) + 1);
+  }
+  snapshot(): { total: number; statusPatches: number; byVerb: Map<string, number> } {
+    return { total: this.total, statusPatches: this.statusPatches, byVerb: new Map(this.byVerb) };
+  }
+}
+
+function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  let buf = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      onLine(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+}
+
+interface Env {
+  dir: string;
+  dataDir: string;
+  townRoot: string;
+  kubeconfig: string;
+  apiPort: number;
+  metricsPort: number;
+  town: Town;
+}
+
+async function prepare(town: Town): Promise<Env> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-scale-'));
+  const dataDir = path.join(dir, 'data');
+  const townRoot = path.join(dataDir, 'sim-town');
+  mkdirSync(dataDir, { recursive: true });
+  await createTown(townRoot, {
+    rigs: Array.from({ length: town.rigs }, (_, i) => ({ name: `rig${i}`, prefix: `r${i}` })),
+    polecatsPerRig: town.polecats, beadsPerRig: Math.max(4, town.polecats), convoys: 0,
+  });
+  return { dir, dataDir, townRoot, kubeconfig: path.join(dataDir, 'kubeconfig'), apiPort: await freePort(), metricsPort: await freePort(), town };
+}
+
+interface Procs {
+  operator: ChildProcess;
+  apiserver?: ChildProcess;
+  requests?: RequestLog;
+  started: number;
+}
+
+function startApiServer(env: Env): Promise<{ proc: ChildProcess; requests: RequestLog }> {
+  const requests = new RequestLog();
+  const proc = spawn(process.execPath, [path.join(ROOT, 'src/apiserver/main.ts'), '--data-dir', path.join(env.dataDir, 'apiserver'),
+    '--port', String(env.apiPort), '--kubeconfig', env.kubeconfig, '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  lines(proc.stderr, (l) => requests.feed(l));
+  return new Promise((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`apiserver exited ${code}`)));
+    lines(proc.stdout, () => resolve({ proc, requests }));
+  });
+}
+
+function startOperator(env: Env, split: boolean): ChildProcess {
+  const flags = ['run', '--simulate', '--data-dir', env.dataDir, '--sim-activity', 'off', '--sync-interval', `${SYNC_INTERVAL_S}s`,
+    '--metrics-addr', `127.0.0.1:${env.metricsPort}`, '--health-addr', '0', '--log-format', 'json', '--log-level', 'warn',
+    ...(split ? ['--kubeconfig', env.kubeconfig, '--install-crds', 'true'] : ['--apiserver-port', String(env.apiPort)])];
+  const nodeOptions = args['cpu-prof'] ? `--cpu-prof --cpu-prof-dir=${path.resolve(args['cpu-prof'])}` : '';
+  const proc = spawn(LAUNCHER, flags, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+  });
+  let tail = '';
+  lines(proc.stderr, (l) => {
+    tail = `${tail}\n${l}`.slice(-4_000);
+  });
+  proc.once('exit', (code, sig) => {
+    if (code !== 0 && sig !== 'SIGKILL' && sig !== 'SIGTERM') log(`operator exited ${code ?? sig}: ${tail}`);
+  });
+  return proc;
+}
+
+async function start(env: Env, split: boolean): Promise<Procs> {
+  const started = Date.now();
+  if (!split) return { operator: startOperator(env, false), started };
+  const api = await startApiServer(env);
+  return { operator: startOperator(env, true), apiserver: api.proc, requests: api.requests, started };
+}
+
+async function stop(p: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill(signal);
+  await Promise.race([exited, sleep(20_000).then(() => p.kill('SIGKILL'))]);
+}
+
+/** Watches the three kinds from the bench process: readiness and every change (status writes). */
+class Views {
+  readonly #informers: Informer<KubeObject>[];
+  readonly #abort = new AbortController();
+  changes = 0;
+  lastChange = 0;
+
+  constructor(client: KubeClient) {
+    this.#informers = [RIG_KIND, POLECAT_KIND, CONVOY_KIND].map((kind: ResourceKind) => new Informer<KubeObject>({
+      client, kind, logger: silentLogger(), backoff: { initialMs: 200, maxMs: 1_000 },
+    }));
+    for (const inf of this.#informers) {
+      inf.addHandlers({ update: () => { this.changes++; this.lastChange = Date.now(); }, add: () => { this.lastChange = Date.now(); } });
+      void inf.run(this.#abort.signal);
+    }
+  }
+
+  counts(): { present: number[]; ready: number[] } {
+    const present = this.#informers.map((i) => i.store.list().length);
+    const ready = this.#informers.map((i) => i.store.list().filter(isReady).length);
+    return { present, ready };
+  }
+
+  stop(): void {
+    this.#abort.abort();
+  }
+}
+
+function isReady(obj: KubeObject): boolean {
+  const conditions = (obj as { status?: { conditions?: { type: string; status: string }[] } }).status?.conditions ?? [];
+  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+async function connect(env: Env, deadline: number): Promise<KubeClient> {
+  for (;;) {
+    if (existsSync(env.kubeconfig)) {
+      const kc = new KubeConfig();
+      kc.loadFromFile(env.kubeconfig);
+      const client = new KubeClient(kc);
+      try {
+        for (const kind of [RIG_KIND, POLECAT_KIND, CONVOY_KIND]) await client.list(kind, { limit: 1 });
+        return client;
+      } catch {
+        // not serving yet (or CRDs not installed yet)
+      }
+    }
+    if (Date.now() > deadline) throw new Error('API server never came up');
+    await sleep(100);
+  }
+}
+
+async function createConvoys(client: KubeClient, env: Env): Promise<void> {
+  const state = JSON.parse(readFileSync(path.join(env.townRoot, '.sim', 'state.json'), 'utf8')) as { beads: Record<string, { id: string; issueType: string }> };
+  const beads = Object.values(state.beads).filter((b) => b.issueType === 'task').map((b) => b.id);
+  for (let i = 0; i < CONVOYS; i++) {
+    const body = { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Convoy', metadata: { name: `batch-${i}`, namespace: 'default' },
+      spec: { description: `batch ${i}`, trackedBeads: [beads[(i * 2) % beads.length]!, beads[(i * 2 + 1) % beads.length]!] } };
+    try {
+      await client.create(CONVOY_KIND, body);
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+    }
+  }
+}
+
+interface Sample { t: number; rss: number; apiRss: number; heap: number | undefined; ready: number; present: number }
+
+interface Converged {
+  convergedS: number | undefined;
+  samples: Sample[];
+  startupCalls: number;
+  startupByCommand: Map<string, number>;
+  startupRequests: ReturnType<RequestLog['snapshot']> | undefined;
+  load: string;
+}
+
+/** Samples until every expected view is Ready (or the timeout); returns the convergence time. */
+async function converge(env: Env, procs: Procs, views: Views, timeoutMs: number): Promise<Converged> {
+  const expected = env.town.rigs + env.town.rigs * env.town.polecats + CONVOYS;
+  const samples: Sample[] = [];
+  let convergedS: number | undefined;
+  let lastLog = 0;
+  for (;;) {
+    const t = (Date.now() - procs.started) / 1000;
+    const { present, ready } = views.counts();
+    const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+    const heap = samples.length % 5 === 0 ? await heapOf(env.metricsPort) : undefined;
+    samples.push({ t, rss: rssOf(procs.operator.pid), apiRss: rssOf(procs.apiserver?.pid), heap, ready: sum(ready), present: sum(present) });
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      log(`t=${t.toFixed(0)}s present ${present.join('/')} ready ${ready.join('/')} of ${expected}; rss ${mb(rssOf(procs.operator.pid))} MB`);
+    }
+    if (sum(ready) >= expected && sum(present) >= expected) {
+      convergedS = t;
+      break;
+    }
+    if (Date.now() - procs.started > timeoutMs || procs.operator.exitCode !== null) break;
+    await sleep(1_000);
+  }
+  const calls = readCalls(env.townRoot);
+  const startupByCommand = new Map<string, number>();
+  for (const c of calls) {
+    const label = `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`.replace(/ [a-z0-9]+-[0-9a-z]{3,}.*$/, ' <id>').replace(/ rig\d+.*$/, ' <rig>');
+    startupByCommand.set(label, (startupByCommand.get(label) ?? 0) + 1);
+  }
+  return { convergedS, samples, startupCalls: calls.length, startupByCommand, startupRequests: procs.requests?.snapshot(), load: load() };
+}
+
+interface Idle {
+  seconds: number;
+  callsPerCycle: number;
+  cycles: number;
+  writesPerMin: number;
+  patchesPerMin: number | undefined;
+  requestsPerMin: number | undefined;
+  rss: number[];
+  apiRss: number[];
+  heap: (number | undefined)[];
+  load: string;
+}
+
+async function idle(env: Env, procs: Procs, views: Views, seconds: number): Promise<Idle> {
+  // Let the start-up tail (requeues, convoy creation) pass before counting.
+  await sleep(15_000);
+  const calls0 = readCalls(env.townRoot).length;
+  const writes0 = views.changes;
+  const req0 = procs.requests?.snapshot();
+  const rss: number[] = [];
+  const apiRss: number[] = [];
+  const heap: (number | undefined)[] = [];
+  const t0 = Date.now();
+  while (Date.now() - t0 < seconds * 1000) {
+    rss.push(rssOf(procs.operator.pid));
+    apiRss.push(rssOf(procs.apiserver?.pid));
+    heap.push(await heapOf(env.metricsPort));
+    await sleep(Math.min(10_000, seconds * 100));
+  }
+  const elapsedMin = (Date.now() - t0) / 60_000;
+  const calls = readCalls(env.townRoot).slice(calls0);
+  const cycles = calls.filter((c) => c.bin === 'gt' && c.args[0] === 'status').length;
+  const req1 = procs.requests?.snapshot();
+  return {
+    seconds, cycles, callsPerCycle: cycles > 0 ? calls.length / cycles : NaN,
+    writesPerMin: (views.changes - writes0) / elapsedMin,
+    patchesPerMin: req0 && req1 ? (req1.statusPatches - req0.statusPatches) / elapsedMin : undefined,
+    requestsPerMin: req0 && req1 ? (req1.total - req0.total) / elapsedMin : undefined,
+    rss, apiRss, heap, load: load(),
+  };
+}
+
+interface Restart { views: number; readyS: number | undefined; settledS: number | undefined; load: string }
+
+/** kill -9 the operator (and with it the embedded API server), restart on the same data. */
+async function restart(env: Env, split: boolean, old: Procs, timeoutMs: number): Promise<{ result: Restart; procs: Procs }> {
+  old.operator.kill('SIGKILL');
+  await new Promise((r) => (old.operator.exitCode !== null || old.operator.signalCode !== null ? r(undefined) : old.operator.once('exit', r)));
+  const started = Date.now();
+  const procs: Procs = split ? { ...old, operator: startOperator(env, true), started } : { operator: startOperator(env, false), started };
+  const client = await connect(env, started + timeoutMs);
+  const views = new Views(client);
+  const expected = env.town.rigs + env.town.rigs * env.town.polecats + CONVOYS;
+  let readyS: number | undefined;
+  try {
+    while (Date.now() - started < timeoutMs) {
+      const { ready } = views.counts();
+      if (readyS === undefined && ready.reduce((a, b) => a + b, 0) >= expected) readyS = (Date.now() - started) / 1000;
+      // Settled: every view Ready and no change seen for 10 s (a sync cycle).
+      if (readyS !== undefined && Date.now() - Math.max(views.lastChange, started) > 10_000) break;
+      await sleep(100);
+    }
+    const settledS = readyS === undefined ? undefined : (Math.max(views.lastChange, started + readyS * 1000) - started) / 1000;
+    return { result: { views: expected, readyS, settledS, load: load() }, procs };
+  } finally {
+    views.stop();
+  }
+}
+
+interface Result { town: Town; split: boolean; conv: Converged; idle?: Idle; restart?: Restart }
+
+async function runTown(town: Town, split: boolean, idleSeconds: number, withRestart: boolean): Promise<Result> {
+  const env = await prepare(town);
+  log(`town ${town.label}${split ? ' (operator alone, API server in its own process)' : ' (run: embedded API server)'} in ${env.dir}`);
+  let procs = await start(env, split);
+  const timeoutMs = Number(args.timeout ?? 600) * 1000;
+  try {
+    const client = await connect(env, procs.started + timeoutMs);
+    await createConvoys(client, env);
+    const views = new Views(client);
+    const conv = await converge(env, procs, views, timeoutMs);
+    log(`converged: ${conv.convergedS?.toFixed(1) ?? 'NO'} s`);
+    const result: Result = { town, split, conv };
+    if (idleSeconds > 0) {
+      result.idle = await idle(env, procs, views, idleSeconds);
+      log(`idle: ${result.idle.callsPerCycle.toFixed(2)} calls/cycle, ${result.idle.writesPerMin.toFixed(2)} writes/min`);
+    }
+    views.stop();
+    if (withRestart) {
+      const r = await restart(env, split, procs, timeoutMs);
+      procs = r.procs;
+      result.restart = r.result;
+      log(`restart: ready ${r.result.readyS?.toFixed(1) ?? 'NO'} s, settled ${r.result.settledS?.toFixed(1) ?? 'NO'} s`);
+    }
+    return result;
+  } finally {
+    await stop(procs.operator);
+    await stop(procs.apiserver);
+    rmSync(env.dir, { recursive: true, force: true });
+  }
+}
+
+function series(values: readonly (number | undefined)[]): string {
+  const v = values.filter((x): x is number => x !== undefined && x > 0);
+  if (v.length === 0) return '-';
+  const pick = v.length <= 6 ? v : [0, 1, 2, 3, 4, 5].map((i) => v[Math.round((i * (v.length - 1)) / 5)]!);
+  return pick.map(mb).join(' → ');
+}
+
+function report(results: Result[]): string {
+  const rows: string[] = [];
+  for (const r of results) {
+    const views = r.town.rigs + r.town.rigs * r.town.polecats + CONVOYS;
+    const peak = Math.max(...r.conv.samples.map((s) => s.rss));
+    const apiPeak = Math.max(...r.conv.samples.map((s) => s.apiRss));
+    const steady = r.idle ? Math.max(...r.idle.rss) : undefined;
+    const apiSteady = r.idle ? Math.max(...r.idle.apiRss) : undefined;
+    const heap = r.idle ? r.idle.heap.filter((h) => h !== undefined).at(-1) : undefined;
+    const req = r.conv.startupRequests;
+    rows.push([
+      `${r.town.label}${r.split ? ' (operator alone)' : ''}`, String(views),
+      r.conv.convergedS === undefined ? 'not converged' : `${r.conv.convergedS.toFixed(1)} s`,
+      `${mb(peak)}${r.split ? ` (API server ${mb(apiPeak)})` : ''}`,
+      steady === undefined ? '-' : `${mb(steady)}${r.split && apiSteady ? ` (API server ${mb(apiSteady)})` : ''}`,
+      r.idle ? series(r.idle.rss) : '-',
+      heap === undefined ? '-' : mb(heap),
+      String(r.conv.startupCalls),
+      req ? `${req.total} (${(req.total / views).toFixed(1)}/view)` : '-',
+      r.idle ? r.idle.callsPerCycle.toFixed(2) : '-',
+      r.idle ? `${r.idle.writesPerMin.toFixed(1)}${r.idle.patchesPerMin === undefined ? '' : ` (${r.idle.patchesPerMin.toFixed(1)} PATCH)`}` : '-',
+      r.restart ? `ready ${r.restart.readyS?.toFixed(1) ?? '-'} s, settled ${r.restart.settledS?.toFixed(1) ?? '-'} s` : '-',
+      `${r.conv.load}${r.idle ? ` / ${r.idle.load}` : ''}`,
+    ].join(' | '));
+  }
+  const callDetail = results.map((r) => `- ${r.town.label}${r.split ? ' (operator alone)' : ''}: ${[...r.conv.startupByCommand.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}`);
+  const requestDetail = results.filter((r) => r.conv.startupRequests).map((r) => {
+    const entries = [...r.conv.startupRequests!.byVerb.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ');
+    return `- ${r.town.label}: ${entries}`;
+  });
+  return [
+    `Measured ${new Date().toISOString().slice(0, 16)} (${cpus().length} cores, Node ${process.versions.node}); load = 1/5/15-min load average at the end of convergence / idle.`,
+    '',
+    '| town | views | all present and Ready | peak RSS during startup, MB | steady RSS, MB | idle RSS over time, MB | V8 heap used, MB | gt/bd calls until converged | API requests until converged | gt/bd calls per idle cycle | status changes per idle min | kill -9 restart | load |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r} |`),
+    '', 'gt/bd calls until converged, by command:', ...callDetail,
+    ...(requestDetail.length > 0 ? ['', 'API requests until converged, by verb and resource (operator alone):', ...requestDetail] : []),
+    '',
+  ].join('\n');
+}
+
+// 2 x 20 is the issue's restart case: 40 polecat and 20 convoy views (and 2 rigs).
+const towns = (args.towns ?? (args.quick ? '2x20,50x10' : '1,2x20,50x10,100x100')).split(',').map(parseTown);
+const idleSeconds = Number(args.idle ?? (args.quick ? 60 : 120));
+const results: Result[] = [];
+for (const town of towns) {
+  const small = town.rigs * town.polecats <= 40;
+  if (args['restart-only'] && !small) continue;
+  results.push(await runTown(town, args.split, args['restart-only'] ? 0 : idleSeconds, !args['no-restart'] && small));
+}
+const text = report(results);
+process.stdout.write(text);
+if (args.out) writeFileSync(args.out, text);
