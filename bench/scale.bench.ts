@@ -97,6 +97,18 @@ async function heapOf(metricsPort: number): Promise<number | undefined> {
   }
 }
 
+/** Reconcile failures by controller and error type (conflicts are requeued through the rate limiter). */
+async function reconcileErrors(metricsPort: number): Promise<string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    const text = await res.text();
+    const rows = [...text.matchAll(/^gastown_reconcile_errors_total\{controller="([^"]+)",error_type="([^"]+)"\} (\S+)$/gm)];
+    return rows.map((m) => `${m[1]} ${m[2]} ${m[3]}`).join(', ') || 'none';
+  } catch {
+    return '-';
+  }
+}
+
 /** Counts API requests in the API server's debug log (one JSON line per request). */
 class RequestLog {
   total = 0;
@@ -111,7 +123,9 @@ class RequestLog {
       return;
     }
     const url = rec.url ?? '';
-    const kind = /\/(rigs|polecats|convoys|leases|events|namespaces|customresourcedefinitions)\b/.exec(url)?.[1] ?? 'other';
+    // The resource is the last known segment: `/namespaces/default/polecats/x` is a Polecat.
+    const segments = [...url.matchAll(/\/(rigs|polecats|convoys|leases|events|namespaces|customresourcedefinitions)\b/g)].map((m) => m[1]);
+    const kind = segments.filter((k) => k !== 'namespaces').at(-1) ?? segments[0] ?? 'other';
     const watch = url.includes('watch=true') ? ' watch' : '';
     const status = /\/status(\?|$)/.test(url) ? '/status' : '';
     const label = `${rec.method ?? '?'} ${kind}${status}${watch}`;
@@ -257,7 +271,7 @@ async function connect(env: Env, deadline: number): Promise<KubeClient> {
       }
     }
     if (Date.now() > deadline) throw new Error('API server never came up');
-    await sleep(100);
+    await sleep(500);
   }
 }
 
@@ -282,6 +296,7 @@ interface Converged {
   samples: Sample[];
   startupCalls: number;
   startupByCommand: Map<string, number>;
+  errors: string;
   startupRequests: ReturnType<RequestLog['snapshot']> | undefined;
   load: string;
 }
@@ -315,7 +330,7 @@ async function converge(env: Env, procs: Procs, views: Views, timeoutMs: number)
     const label = `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`.replace(/ [a-z0-9]+-[0-9a-z]{3,}.*$/, ' <id>').replace(/ rig\d+.*$/, ' <rig>');
     startupByCommand.set(label, (startupByCommand.get(label) ?? 0) + 1);
   }
-  return { convergedS, samples, startupCalls: calls.length, startupByCommand, startupRequests: procs.requests?.snapshot(), load: load() };
+  return { convergedS, samples, startupCalls: calls.length, startupByCommand, errors: await reconcileErrors(env.metricsPort), startupRequests: procs.requests?.snapshot(), load: load() };
 }
 
 interface Idle {
@@ -325,6 +340,8 @@ interface Idle {
   writesPerMin: number;
   patchesPerMin: number | undefined;
   requestsPerMin: number | undefined;
+  /** Idle API requests by verb and resource (operator alone). */
+  idleByVerb: Map<string, number> | undefined;
   rss: number[];
   apiRss: number[];
   heap: (number | undefined)[];
@@ -356,6 +373,7 @@ async function idle(env: Env, procs: Procs, views: Views, seconds: number): Prom
     writesPerMin: (views.changes - writes0) / elapsedMin,
     patchesPerMin: req0 && req1 ? (req1.statusPatches - req0.statusPatches) / elapsedMin : undefined,
     requestsPerMin: req0 && req1 ? (req1.total - req0.total) / elapsedMin : undefined,
+    idleByVerb: req0 && req1 ? new Map([...req1.byVerb].map(([k, v]) => [k, v - (req0.byVerb.get(k) ?? 0)] as const).filter(([, v]) => v > 0)) : undefined,
     rss, apiRss, heap, load: load(),
   };
 }
@@ -464,7 +482,10 @@ function report(results: Result[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
     '', 'gt/bd calls until converged, by command:', ...callDetail,
-    ...(requestDetail.length > 0 ? ['', 'API requests until converged, by verb and resource (operator alone):', ...requestDetail] : []),
+    '', 'Failed reconciles until converged (controller, error type, count):',
+    ...results.map((r) => `- ${r.town.label}${r.split ? ' (operator alone)' : ''}: ${r.conv.errors}`),
+    ...(requestDetail.length > 0 ? ['', 'API requests until converged, by verb and resource (operator alone; the bench\'s own requests included: polling until the CRDs are served, 20 Convoy creates, 3 lists and 3 watches):', ...requestDetail] : []),
+    ...results.filter((r) => r.idle?.idleByVerb).map((r) => `- idle, ${r.town.label}: ${[...r.idle!.idleByVerb!.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
     '',
   ].join('\n');
 }
