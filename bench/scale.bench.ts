@@ -13,7 +13,9 @@
 //   - kill -9 of the operator and a restart on the same data: time until every view is Ready
 //     and no status write follows (settled).
 // Run: npm run bench:scale [-- --quick] [-- --towns 1,50x10,100x100] [-- --idle 120]
-//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR]        -> bench/results/scale.md
+//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --out FILE]
+//      -> bench/results/scale-last-run.md (the findings and the before/after figures are kept
+//      by hand in bench/results/scale.md)
 // The machine's load (uptime) is printed with every figure: timings on a shared machine vary.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
@@ -501,4 +503,4 @@ for (const town of towns) {
 }
 const text = report(results);
 process.stdout.write(text);
-if (args.out) writeFileSync(args.out, text);
+writeFileSync(args.out ?? path.join(import.meta.dirname, 'results', 'scale-last-run.md'), `# bench:scale, last run\n\n${text}`);
