@@ -10,3 +10,4 @@ export * from './convoy.ts';
 export * from './structural.ts';
 export * from './crd.ts';
 export * from './kinds.ts';
+export * from './execution.ts';

@@ -19,6 +19,7 @@ import {
 } from './common.ts';
 import { beadsPrefixSchema, localPathSchema, MAX_URL_LENGTH } from './formats.ts';
 import { decoderFor, type KindDefinition } from './kind.ts';
+import { executionSchema } from './execution.ts';
 
 export const rigSpecSchema = z
   .object({
@@ -36,6 +37,7 @@ export const rigSpecSchema = z
     beadsPrefix: beadsPrefixSchema
       .describe("Expected beads prefix of the rig's issues (e.g. gt). Checked against the town (SpecMismatch), never written to it.")
       .optional(),
+    execution: executionSchema.optional(),
   })
   .describe('Where the rig lives on the town host and what the town should report for it.');
 export type RigSpec = z.infer<typeof rigSpecSchema>;
