@@ -147,6 +147,11 @@ export const ConditionType = {
   Tracking: 'Tracking',
   /** Convoy: the completion notification was sent (`True`) or is not requested / pending. */
   Notified: 'Notified',
+  /**
+   * Rig: `spec.execution.mode` and the rig's gt `runtime.exec_wrapper` agree (Pod mode with the
+   * session wrapper, or neither). Absent on a rig that uses neither.
+   */
+  ExecutionWired: 'ExecutionWired',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -240,5 +245,15 @@ export const Reason = {
    * goes Idle (never re-slings its bead) and never nukes the polecat.
    */
   PolecatReassigned: 'PolecatReassigned',
+
+  // Rig execution (ExecutionWired), appended.
+  /** Pod mode and the session wrapper in the rig's gt settings: sessions run in pods. */
+  PodExecutionWired: 'PodExecutionWired',
+  /** Pod mode is set but gt's `runtime.exec_wrapper` does not start `gastown-operator session`. */
+  ExecWrapperMissing: 'ExecWrapperMissing',
+  /** gt starts sessions through `gastown-operator session` but the Rig is not in Pod mode. */
+  PodModeNotSet: 'PodModeNotSet',
+  /** The rig's `settings/config.json` cannot be read or parsed. */
+  RigSettingsUnreadable: 'RigSettingsUnreadable',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -7,14 +7,17 @@
 // - Synced   True while the last town read succeeded; False with the gt failure otherwise;
 // - Degraded True with the reason of the first failing check; False (Synced) when none fails;
 // - Ready    True only for an operational rig with no failing check.
+// - ExecutionWired  Pod mode and gt's exec_wrapper agree (execution-wiring.ts); absent for a
+//   rig that uses neither. It does not degrade the rig: Local sessions still work.
 // During a gt failure the last observed figures stay (the view never invents state; it only
 // says it is stale); for a rig gt no longer knows they are removed.
 import { ConditionType, Reason, RigPhase, type Rig, type RigStatus, type MergeQueueStatus } from '../../api/index.ts';
-import { setCondition, type Condition, type ConditionStatus } from '../../runtime/conditions.ts';
+import { removeCondition, setCondition, type Condition, type ConditionStatus } from '../../runtime/conditions.ts';
 import { reasonForGtError } from '../shared/gt-failure.ts';
 import type { ViewEvent } from '../shared/sinks.ts';
 import { observeRig, type RigObservation } from '../town-sync/queries.ts';
 import type { TownSnapshot } from '../town-sync/snapshot.ts';
+import { executionWiring, type ExecutionWiring, type WrapperCheck } from './execution-wiring.ts';
 
 /** What a stat of `spec.localPath` found on the town host. */
 export type PathCheck =
@@ -31,6 +34,8 @@ export interface RigInput {
   /** Latest town snapshot (never undefined here: the reconciler waits for the first one). */
   readonly town: TownSnapshot;
   readonly now: number;
+  /** The rig's gt `runtime.exec_wrapper`; omitted = not read (no ExecutionWired condition). */
+  readonly wrapper?: WrapperCheck;
 }
 
 export type RigEvent = ViewEvent;
@@ -198,5 +203,18 @@ export function decideRig(input: RigInput): RigDecision {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     conditions: conditionsOf(rig.status?.conditions, o, generation, now),
   };
-  return { status, events: eventsOf(rig.status, status, o) };
+  const wiring = input.wrapper === undefined ? undefined : executionWiring(rig, input.wrapper);
+  const gen = generation === undefined ? {} : { observedGeneration: generation };
+  status.conditions = wiring
+    ? setCondition(status.conditions, { ...wiring, ...gen }, now)
+    : removeCondition(status.conditions, ConditionType.ExecutionWired);
+  return { status, events: [...eventsOf(rig.status, status, o), ...wiringEvents(rig.status, wiring)] };
+}
+
+/** A Warning when ExecutionWired turns False or changes reason; Normal when it turns True. */
+function wiringEvents(before: RigStatus | undefined, wiring: ExecutionWiring | undefined): RigEvent[] {
+  if (!wiring) return [];
+  const previous = before?.conditions?.find((c) => c.type === ConditionType.ExecutionWired);
+  if (previous?.status === wiring.status && previous.reason === wiring.reason) return [];
+  return [{ type: wiring.status === 'True' ? 'Normal' : 'Warning', reason: wiring.reason, message: wiring.message }];
 }

@@ -4,7 +4,8 @@
 // the latest town snapshot (one batched town read serves every Rig: no gt call here). Decide:
 // decide.ts. Write: the status once, only if it changed, with the read resourceVersion as
 // precondition; Events for phase / readiness transitions. The operator never creates the
-// directory, clones or touches gt configuration: the only file-system call is the stat.
+// directory, clones or touches gt configuration: the file-system calls are the stat and a read
+// of the rig's settings/config.json (`runtime.exec_wrapper`, for the ExecutionWired condition).
 //
 // Merges: the refinery's finished merge requests are counted for the metrics by `merges`
 // (merges.ts: a throttled `gt mq list --status closed` per rig), and the watermark that keeps
@@ -22,6 +23,7 @@ import { decodeOrThrow } from '../shared/controller.ts';
 import type { EventSink, StatusSink } from '../shared/sinks.ts';
 import type { TownView } from '../town-sync/snapshot.ts';
 import { decideRig, type PathCheck } from './decide.ts';
+import { readExecWrapper, type WrapperCheck } from './execution-wiring.ts';
 import { storedWatermark, withMergeWatermark, type RigMerges } from './merges.ts';
 
 export const RIG_RECONCILE_DEFAULTS = {
@@ -42,6 +44,8 @@ export interface RigReconcilerDeps {
   readonly clock: Clock;
   /** Checks `spec.localPath` on the town host; default a stat. */
   readonly checkPath?: (path: string) => Promise<PathCheck>;
+  /** Reads the rig's gt `runtime.exec_wrapper` (read-only); default settings/config.json. */
+  readonly readWrapper?: (rigDir: string) => Promise<WrapperCheck>;
   readonly pathRecheckMs?: number;
   /** Counts finished merges for the refinery metrics; omit to count none. */
   readonly merges?: Pick<RigMerges, 'observe'>;
@@ -77,7 +81,8 @@ export class RigReconciler {
     if (!snapshot) return { requeueAfterMs: RIG_RECONCILE_DEFAULTS.waitForTownMs };
     const path = await this.#checkPath(rig.spec.localPath);
     const gtName = gtRigName(rig);
-    const decision = decideRig({ rig, gtName, path, town: snapshot, now: clock.now() });
+    const wrapper = path.kind === 'directory' ? await (this.#deps.readWrapper ?? readExecWrapper)(rig.spec.localPath) : undefined;
+    const decision = decideRig({ rig, gtName, path, town: snapshot, now: clock.now(), wrapper });
     // decideRig rebuilds mergeQueue from the town; the counting watermark is carried over.
     const stored = storedWatermark(rig.status);
     const watermark = await this.#deps.merges?.observe({
