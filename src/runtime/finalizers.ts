@@ -54,6 +54,12 @@ export interface FinalizerHandlers<T, R> {
   apply(obj: T): Promise<R>;
   /** The object is being deleted: release what it holds; throw to keep the finalizer. */
   cleanup(obj: T): Promise<R>;
+  /**
+   * Whether the cleanup's result means it finished. A cleanup that is "not yet" (held back,
+   * to be retried) is a result, not an error: the finalizer stays and the result is returned.
+   * Without this, every cleanup that returns finished.
+   */
+  finished?(result: R): boolean;
 }
 
 export interface FinalizerOptions<T extends KubeObject> {
@@ -77,6 +83,7 @@ export async function withFinalizer<T extends KubeObject, R>(options: FinalizerO
     }
     case 'cleanup': {
       const result = await handlers.cleanup(obj);
+      if (handlers.finished !== undefined && !handlers.finished(result)) return result;
       await patchTested<T>(client, kind, obj, removeFinalizerOps(obj, finalizer));
       return result;
     }

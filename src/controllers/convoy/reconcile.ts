@@ -6,10 +6,10 @@
 // convoys and is not cut at 50: a negative answer must be authoritative before creating);
 // `gt convoy status <id>` while tracking is unverified or the snapshot does not list it.
 // A Completed or Failed convoy costs nothing: no probes, no bead interest, no requeue.
-// Act: create / add / notify through the GtClient, then ask town sync for a fresh snapshot.
-// Write: the status once, only if it changed, resourceVersion as precondition. For the
-// notification the intent is written first (see decide.ts): a stale cache or a restart then
-// fails the precondition or finds the intent, and the mail is never sent twice.
+// Act, fold, write, Events, sync request: shared/reconcile.ts carryOut (create / add / notify
+// through the GtClient; the status once, only if it changed, resourceVersion as precondition).
+// For the notification the intent is written first (see decide.ts): a stale cache or a restart
+// then fails the precondition or finds the intent, and the mail is never sent twice.
 import { decodeConvoy, type Convoy, type ConvoyStatus } from '../../api/index.ts';
 import type { ConvoyListItem } from '../../gt/types.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -17,9 +17,10 @@ import { silentLogger } from '../../observability/logger.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';
 import { decodeOrThrow } from '../shared/controller.ts';
 import { probe } from '../shared/probe.ts';
+import { carryOut, requeueOf } from '../shared/reconcile.ts';
 import type { GtViewReconcilerDeps } from '../shared/sinks.ts';
 import type { TownSnapshot } from '../town-sync/snapshot.ts';
-import { DEFAULT_CONVOY_CONFIG, decideConvoy, isSettled, probesFor, type ConvoyConfig, type ConvoyDecision } from './decide.ts';
+import { DEFAULT_CONVOY_CONFIG, decideConvoy, isSettled, probesFor, type ConvoyAction, type ConvoyConfig, type ConvoyDecision } from './decide.ts';
 import { applyAdd, applyCreate, applyNotify } from './outcome.ts';
 import { findByMarker } from './status.ts';
 
@@ -62,18 +63,22 @@ export class ConvoyReconciler {
       wanted.status && id !== undefined ? probe(() => gt.convoyStatus(id, opts)) : undefined,
     ]);
     const now = clock.now();
-    let d = decideConvoy(
+    const d = decideConvoy(
       { convoy, snapshot, gtReachable: gt.breakerState() !== 'open', ...(search ? { search } : {}), ...(gtConvoy ? { gtConvoy } : {}) },
       now,
       this.#config,
     );
-    let current = obj;
-    if (d.actions.some((a) => a.type === 'notify')) current = (await this.#deps.status.write(current, d.status)) ?? current;
-    d = await this.#act(d, opts);
-    for (const e of d.events) this.#deps.events.event(obj, e.type, e.reason, e.message);
-    await this.#deps.status.write(current, d.status);
-    if (d.actions.length > 0) town.requestSync(`convoy ${key}: ${d.actions.map((a) => a.type).join(',')}`);
-    return d.requeueAfterMs === undefined ? undefined : { requeueAfterMs: d.requeueAfterMs };
+    const decided = await carryOut<ConvoyStatus, ConvoyAction, ConvoyDecision>({
+      subject: `convoy ${key}`,
+      obj,
+      decision: d,
+      intent: (action) => action.type === 'notify',
+      act: (action, current) => this.#act(action, current, opts),
+      status: this.#deps.status,
+      events: this.#deps.events,
+      town,
+    });
+    return requeueOf(decided);
   }
 
   /** Our gt convoy by marker: the snapshot's open convoys, else the full list (closed too, no 50 cap). */
@@ -83,31 +88,24 @@ export class ConvoyReconciler {
     return findByMarker(await this.#deps.gt.convoyList({ ...opts, all: true }), convoy);
   }
 
-  async #act(decision: ConvoyDecision, opts: CallOpts): Promise<ConvoyDecision> {
+  async #act(action: ConvoyAction, d: ConvoyDecision, opts: CallOpts): Promise<ConvoyDecision> {
     const { gt, clock } = this.#deps;
-    let d = decision;
-    for (const action of decision.actions) {
-      switch (action.type) {
-        case 'create': {
-          // No --notify: the operator sends its own single notification (gt would mail again on auto-close).
-          const result = await probe(() => gt.convoyCreate(action.title, action.beads, opts));
-          this.#log.info({ title: action.title, ok: result.ok }, 'gt convoy create');
-          d = applyCreate(d, action, result, clock.now(), this.#config);
-          break;
-        }
-        case 'add': {
-          const result = await probe(() => gt.convoyAdd(action.id, action.beads, opts));
-          d = applyAdd(d, action, result, clock.now(), this.#config);
-          break;
-        }
-        case 'notify': {
-          const result = await probe(() => gt.mailSend(action.address, action.subject, action.body, opts));
-          this.#log.info({ address: action.address, ok: result.ok }, 'convoy completion mail');
-          d = applyNotify(d, action, result, clock.now(), this.#config);
-          break;
-        }
+    switch (action.type) {
+      case 'create': {
+        // No --notify: the operator sends its own single notification (gt would mail again on auto-close).
+        const result = await probe(() => gt.convoyCreate(action.title, action.beads, opts));
+        this.#log.info({ title: action.title, ok: result.ok }, 'gt convoy create');
+        return applyCreate(d, action, result, clock.now(), this.#config);
+      }
+      case 'add': {
+        const result = await probe(() => gt.convoyAdd(action.id, action.beads, opts));
+        return applyAdd(d, action, result, clock.now(), this.#config);
+      }
+      case 'notify': {
+        const result = await probe(() => gt.mailSend(action.address, action.subject, action.body, opts));
+        this.#log.info({ address: action.address, ok: result.ok }, 'convoy completion mail');
+        return applyNotify(d, action, result, clock.now(), this.#config);
       }
     }
-    return d;
   }
 }

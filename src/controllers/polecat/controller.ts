@@ -3,12 +3,12 @@
 // the composition root. Nothing here decides or acts; the composition root passes
 // the shared GtClient, the TownView of town sync, the informer cache reader, the status
 // writer, the event recorder, the clock and the configuration.
-import { decodePolecat, Label, POLECAT_KIND, PolecatPhase, type Polecat } from '../../api/index.ts';
+import { decodePolecat, POLECAT_KIND, PolecatPhase, type Polecat } from '../../api/index.ts';
 import type { ControllerDefinition } from '../../runtime/controller.ts';
 import type { KubeObject } from '../../runtime/k8s.ts';
 import { controllerDefinition, type ControllerOptions } from '../shared/controller.ts';
 import type { TownChange } from '../town-sync/diff.ts';
-import { polecatKey } from '../town-sync/snapshot.ts';
+import { followedKey } from './identity.ts';
 import { PolecatReconciler, type PolecatReconcilerDeps } from './reconcile.ts';
 
 export const POLECAT_CONTROLLER_NAME = 'polecat';
@@ -33,20 +33,9 @@ function keyOf(polecat: Polecat): string {
   return `${polecat.metadata.namespace ?? ''}/${polecat.metadata.name}`;
 }
 
-/** The gt polecat keys (`<rig>/<name>`) a Polecat may follow: its status, and its labels. */
-function followedKeys(polecat: Polecat): string[] {
-  const keys: string[] = [];
-  const rig = polecat.status?.rig ?? polecat.spec.rig;
-  if (polecat.status?.gtName !== undefined) keys.push(polecatKey(rig, polecat.status.gtName));
-  const labelled = polecat.metadata.labels?.[Label.Polecat];
-  if (labelled !== undefined) keys.push(polecatKey(polecat.metadata.labels?.[Label.Rig] ?? polecat.spec.rig, labelled));
-  return keys;
-}
-
 /**
  * The Polecat keys (`namespace/name`) a town change affects: every Polecat when the town's
- * readability changed; else a Polecat whose followed gt polecat (`<rig>/<status.gtName>`, or its
- * rig/polecat labels) changed; one that is not Terminated whose bead (spec.beadID or
+ * readability changed; else a Polecat whose followed gt polecat (identity.ts) changed; one that is not Terminated whose bead (spec.beadID or
  * status.beadID) changed in the batched bead read (closed, reopened, gone); and one still
  * waiting for its sling (phase Pending) when a polecat of its rig changed (the sling's polecat
  * appearing). Undecodable Polecats are left to their own reconcile (which reports them).
@@ -63,7 +52,7 @@ export function polecatKeysForChange(change: TownChange, polecats: readonly Kube
     const beadChanged = [p.spec.beadID, p.status?.beadID].some((b) => b !== undefined && beads.has(b));
     const affected =
       change.all ||
-      followedKeys(p).some((k) => changed.has(k)) ||
+      changed.has(followedKey(p) ?? '') ||
       (beadChanged && p.status?.phase !== PolecatPhase.Terminated) ||
       (p.status?.phase === PolecatPhase.Pending && rigs.has(p.spec.rig));
     if (affected) keys.push(keyOf(p));

@@ -7,9 +7,9 @@ import type { MailSendResult, NukeResult, SlingResult } from '../../gt/types.ts'
 import { gtFailure } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';
 import { polecatAddress } from '../town-sync/snapshot.ts';
-import { withCondition, withoutCondition, withSyncFailure } from '../shared/status.ts';
+import { withCondition, withSyncFailure } from '../shared/status.ts';
 import { blocked, type PolecatAction, type PolecatConfig, type PolecatDecision, type PolecatEvent } from './decide.ts';
-import { nukeRefusalReason, slingRefusalReason, withPhase } from './status.ts';
+import { ended, nukeRefusalReason, slingRefusalReason, withPhase } from './status.ts';
 
 type Sling = Extract<PolecatAction, { type: 'sling' }>;
 type Nuke = Extract<PolecatAction, { type: 'nuke' }>;
@@ -61,9 +61,7 @@ export function applyNuke(d: PolecatDecision, action: Nuke, result: Probe<NukeRe
     const message = action.force
       ? `nuked ${target} with --force because annotation ${Annotation.ForceTerminate}="true"; unsaved work in it is lost`
       : `nuked ${target}: gt reported it safe (SAFE_TO_NUKE)`;
-    const { stuckSince: _s, escalation: _e, ...rest } = d.status;
-    const phased = withPhase({ ...rest, sessionRunning: false }, PolecatPhase.Terminated, reason, message, now);
-    const status = withoutCondition(withoutCondition(phased, ConditionType.CleanupBlocked), ConditionType.Stuck);
+    const status = ended(d.status, PolecatPhase.Terminated, reason, message, now);
     return plus(d, { status, events: [{ type: action.force ? 'Warning' : 'Normal', reason, message }], released: true });
   }
   const error = result.error;

@@ -7,12 +7,24 @@
 import { ConditionType, PolecatPhase, Reason, type PolecatStatus } from '../../api/index.ts';
 import type { GtError } from '../../gt/errors.ts';
 import type { Bead, GitState, NukeBlockedPolecat, PolecatListItem, RecoveryCheck } from '../../gt/types.ts';
-import { withCondition } from '../shared/status.ts';
+import { withCondition, withoutCondition } from '../shared/status.ts';
 
 /** Phase and Ready together: Ready is True only while a live gt polecat is followed. */
 export function withPhase(status: PolecatStatus, phase: PolecatPhase, reason: Reason, message: string, now: number): PolecatStatus {
   const live = phase === PolecatPhase.Working || phase === PolecatPhase.Idle;
   return withCondition({ ...status, phase }, ConditionType.Ready, live ? 'True' : 'False', reason, message, now);
+}
+
+/**
+ * The status of a view whose polecat this view no longer watches over: reassigned (Idle) or
+ * gone (Terminated, no session). Stuck and the escalation end with it, and so does a held-back
+ * cleanup; every place that ends a view goes through here.
+ */
+export function ended(status: PolecatStatus, phase: typeof PolecatPhase.Idle | typeof PolecatPhase.Terminated, reason: Reason, message: string, now: number): PolecatStatus {
+  const { stuckSince: _s, escalation: _e, ...rest } = status;
+  const base: PolecatStatus = phase === PolecatPhase.Terminated ? { ...rest, sessionRunning: false } : rest;
+  const next = withPhase(base, phase, reason, message, now);
+  return withoutCondition(withoutCondition(next, ConditionType.CleanupBlocked), ConditionType.Stuck);
 }
 
 /** The followed fields of a polecat from `gt polecat list`; unknown fields keep their last value. */

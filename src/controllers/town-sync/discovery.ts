@@ -39,6 +39,7 @@ import type { PolecatListItem } from '../../gt/types.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { statusCodeOf, type KubeClient, type KubeObject } from '../../runtime/k8s.ts';
+import { followedKey, isDiscovered } from '../polecat/identity.ts';
 import { polecatKey, type TownData, type TownSnapshot } from './snapshot.ts';
 
 export const DEFAULT_DISCOVERY_NAMESPACE = 'default';
@@ -80,17 +81,6 @@ export function specFor(polecat: PolecatListItem): PolecatSpec {
   return polecat.issue && isBeadId(polecat.issue)
     ? { rig: polecat.rig, desiredState: DesiredState.Working, beadID: polecat.issue }
     : { rig: polecat.rig, desiredState: DesiredState.Idle };
-}
-
-function isDiscovered(p: Polecat): boolean {
-  return p.metadata.labels?.[Label.Discovered] === TRUE_VALUE;
-}
-
-/** The gt polecat key a Polecat follows, if it is known. */
-export function followedKey(p: Polecat): string | undefined {
-  const rig = p.status?.rig ?? p.spec.rig;
-  const name = p.status?.gtName ?? (isDiscovered(p) ? p.metadata.labels?.[Label.Polecat] : undefined);
-  return name ? polecatKey(rig, name) : undefined;
 }
 
 /** A Polecat of `rig` waiting for the result of its own sling of `bead`. */

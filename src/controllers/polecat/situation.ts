@@ -1,0 +1,265 @@
+// Where a Polecat view stands, named once. classifyPolecat reads the view, the town snapshot
+// and this process's sling in flight, and returns one Situation; the targeted gt reads to
+// gather (probesNeeded) and the decision (decide.ts, one handler per kind) both come from it,
+// so the branching exists in one place. The first row that applies wins:
+//
+//   kind                 | when                                                     | decision
+//   ---------------------+----------------------------------------------------------+-------------------------------
+//   release-orphan       | deleting, on-delete "orphan" (no force)                  | release, no gt call
+//   delete-conflict      | deleting, orphan AND force-terminate, a live polecat     | CleanupBlocked, finalizer kept
+//   awaiting-town        | no snapshot yet                                          | wait
+//   town-failed          | the last town read failed                                | Synced=False, retry
+//   ended                | terminating (spec or deletion), already Terminated       | release
+//   terminating          | terminating, a polecat to act on                         | check-recovery -> nuke | blocked
+//   nothing-to-nuke      | terminating, no polecat was ever slung                   | Terminated, release
+//   sling-unseen         | our own sling is newer than the snapshot                 | wait for a fresher one
+//   sling-scheduled      | dispatching, gt only queued our sling (scheduler mode)   | record it, wait
+//   adopting             | a polecat of the rig holds the bead we want / dispatched | follow it (Adopted)
+//   dispatching          | Working with a bead not dispatched yet                   | checks, then sling
+//   gone                 | the followed polecat is no longer listed                 | Terminated (outside Kubernetes)
+//   reassigned           | gt reused the followed polecat for another bead          | Idle (PolecatReassigned)
+//   following            | the followed polecat is listed                           | phase, Stuck, escalation
+//   awaiting-scheduled   | dispatched, Pending, the scheduler has not placed it     | poll
+//   finished             | Terminated, nothing wanted                               | nothing
+//   pending              | otherwise                                                | Pending (WaitingForSling)
+//
+// Pure.
+import { Annotation, DesiredState, ON_DELETE_ORPHAN, PolecatPhase, TRUE_VALUE, type Polecat } from '../../api/index.ts';
+import type { GtError } from '../../gt/errors.ts';
+import type { PolecatListItem } from '../../gt/types.ts';
+import { polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
+import { dispatchedBead, followedName, isDiscovered } from './identity.ts';
+
+/** A sling this process ran whose effect a snapshot older than `at` cannot show yet. */
+export interface SlingInFlight {
+  readonly beadID: string;
+  /** When the sling returned (ms). */
+  readonly at: number;
+  /**
+   * gt only queued the bead (scheduler mode): no snapshot can show this sling, so only the
+   * view's own status (dispatchedBeadID) proves it; until then the bead is not slung again.
+   */
+  readonly scheduled?: boolean;
+}
+
+/** What classification reads: the view as cached, the town, and our own sling in flight. */
+export interface PolecatView {
+  readonly polecat: Polecat;
+  readonly deleting: boolean;
+  readonly snapshot: TownSnapshot | undefined;
+  readonly slingInFlight?: SlingInFlight;
+}
+
+/** A gt polecat by rig and name. */
+export interface PolecatRef {
+  readonly rig: string;
+  readonly name: string;
+}
+
+export type Situation =
+  | { readonly kind: 'release-orphan'; readonly target: PolecatRef | undefined }
+  | { readonly kind: 'delete-conflict'; readonly target: PolecatRef }
+  | { readonly kind: 'awaiting-town' }
+  | { readonly kind: 'town-failed'; readonly error: GtError }
+  | { readonly kind: 'ended'; readonly town: TownData }
+  /** `adopted`: no name was recorded, the polecat holding the view's bead (`bead`) was found. */
+  | { readonly kind: 'terminating'; readonly town: TownData; readonly target: PolecatRef; readonly adopted?: { readonly item: PolecatListItem; readonly bead: string } }
+  | { readonly kind: 'nothing-to-nuke'; readonly town: TownData }
+  | { readonly kind: 'sling-unseen'; readonly town: TownData }
+  | { readonly kind: 'sling-scheduled'; readonly town: TownData; readonly bead: string }
+  | { readonly kind: 'adopting'; readonly town: TownData; readonly holder: PolecatListItem; readonly bead: string }
+  | { readonly kind: 'dispatching'; readonly town: TownData; readonly bead: string }
+  | { readonly kind: 'gone'; readonly town: TownData; readonly target: PolecatRef }
+  | { readonly kind: 'reassigned'; readonly town: TownData; readonly item: PolecatListItem; readonly other: string }
+  | { readonly kind: 'following'; readonly town: TownData; readonly item: PolecatListItem }
+  | { readonly kind: 'awaiting-scheduled'; readonly town: TownData }
+  | { readonly kind: 'finished'; readonly town: TownData }
+  | { readonly kind: 'pending'; readonly town: TownData };
+
+export type SituationKind = Situation['kind'];
+
+// ---- Delete policy ----
+
+export function forceAllowed(polecat: Polecat): boolean {
+  return polecat.metadata.annotations?.[Annotation.ForceTerminate] === TRUE_VALUE;
+}
+
+function orphanOnDelete(polecat: Polecat): boolean {
+  return polecat.metadata.annotations?.[Annotation.OnDelete] === ON_DELETE_ORPHAN;
+}
+
+/**
+ * What deleting the view does to its gt polecat, from its two annotations (README "Deleting a
+ * Polecat view"). Only deletion reads on-delete: `desiredState: Terminated` nukes as always.
+ *
+ *   on-delete "orphan" | force-terminate "true" | deleting the view
+ *   -------------------+------------------------+---------------------------------------------------
+ *   no                 | no                     | nuke-if-safe: check-recovery; nuke only when proven
+ *                      |                        |   safe, else CleanupBlocked and the finalizer stays
+ *   no                 | yes                    | force-nuke: check-recovery, then nuke --force
+ *   yes                | no                     | orphan: finalizer removed, no gt call, Normal Event
+ *   yes                | yes                    | conflict: no gt call, finalizer kept, CleanupBlocked=
+ *                      |                        |   ConflictingDeleteAnnotations, Warning Event
+ *
+ * Neither annotation wins the conflict: "leave it running" and "nuke it even with unsaved work"
+ * are opposite wishes, and guessing wrong either loses work or leaks a polecat. Removing either
+ * annotation is a watch event, so the deletion proceeds at once. Values other than "orphan" and
+ * "true" count as absent.
+ */
+export type DeletePolicy = 'nuke-if-safe' | 'force-nuke' | 'orphan' | 'conflict';
+
+export function deletePolicy(polecat: Polecat): DeletePolicy {
+  const orphan = orphanOnDelete(polecat);
+  const force = forceAllowed(polecat);
+  if (orphan) return force ? 'conflict' : 'orphan';
+  return force ? 'force-nuke' : 'nuke-if-safe';
+}
+
+// ---- Reading the town ----
+
+/** The polecat of `rig` that holds `bead` on its hook (a live session preferred), if any. */
+export function hookHolder(town: TownData, rig: string, bead: string): PolecatListItem | undefined {
+  const holders = [...town.polecats.values()].filter((p) => p.rig === rig && p.issue === bead);
+  const fromAgents = town.rigRuntime.get(rig)?.agents.find((a) => a.hookBead === bead && a.role === 'polecat');
+  const byAgent = fromAgents === undefined ? undefined : town.polecats.get(polecatKey(rig, fromAgents.name));
+  return holders.find((p) => p.sessionRunning) ?? holders[0] ?? byAgent;
+}
+
+/**
+ * A polecat of the rig holding a bead this view dispatched or wants, when no gt name was
+ * recorded (a crash between the sling and the status write). Discovered views have a name.
+ */
+function unrecordedHolder(polecat: Polecat, town: TownData): { item: PolecatListItem; bead: string } | undefined {
+  if (followedName(polecat) !== undefined || isDiscovered(polecat)) return undefined;
+  const beads = [dispatchedBead(polecat.status, false), polecat.spec.beadID].filter((b): b is string => b !== undefined);
+  for (const bead of new Set(beads)) {
+    const item = hookHolder(town, polecat.spec.rig, bead);
+    if (item !== undefined) return { item, bead };
+  }
+  return undefined;
+}
+
+/** Whether gt now lists the followed polecat with another bead than the one this view dispatched. */
+export function reassignedTo(dispatched: string | undefined, item: PolecatListItem | undefined): string | undefined {
+  const issue = item?.issue;
+  return dispatched !== undefined && issue !== undefined && issue !== dispatched ? issue : undefined;
+}
+
+/** True when the user (spec) or Kubernetes (deletion) wants the gt polecat gone. */
+function isTerminating(polecat: Polecat, deleting: boolean): boolean {
+  return deleting || polecat.spec.desiredState === DesiredState.Terminated;
+}
+
+/**
+ * Working with a bead this view has not dispatched or adopted yet (discovered views never
+ * sling). Compared with the dispatched bead, never with the bead the polecat holds now: gt may
+ * reuse the polecat for another bead while ours is still open, and that is no reason to sling.
+ */
+function wantsDispatch(polecat: Polecat): string | undefined {
+  const bead = polecat.spec.beadID;
+  if (polecat.spec.desiredState !== DesiredState.Working || bead === undefined || isDiscovered(polecat)) return undefined;
+  return dispatchedBead(polecat.status, false) !== bead ? bead : undefined;
+}
+
+/** Our own sling returned after this snapshot was read: it cannot show the polecat yet. */
+function slingUnseen(view: PolecatView, town: TownData, bead?: string): boolean {
+  const fence = view.slingInFlight;
+  return fence !== undefined && (bead === undefined || fence.beadID === bead) && town.observedAt <= fence.at;
+}
+
+// ---- Classification ----
+
+export function classifyPolecat(view: PolecatView): Situation {
+  const { polecat, deleting, snapshot } = view;
+  const town = snapshot?.ok === true ? snapshot : undefined;
+  const terminatedPhase = polecat.status?.phase === PolecatPhase.Terminated;
+  const settled = deleting ? classifyDeletion(polecat, town) : undefined;
+  if (settled !== undefined) return settled;
+  if (snapshot === undefined) return { kind: 'awaiting-town' };
+  if (!snapshot.ok) return { kind: 'town-failed', error: snapshot.error };
+  if (isTerminating(polecat, deleting)) return classifyTermination(view, snapshot);
+  const wanted = wantsDispatch(polecat);
+  if (wanted !== undefined) return classifyDispatch(view, snapshot, wanted);
+  const name = followedName(polecat);
+  if (name !== undefined && !terminatedPhase) return classifyFollowed(view, snapshot, name);
+  const dispatched = dispatchedBead(polecat.status, isDiscovered(polecat));
+  if (dispatched !== undefined && polecat.status?.phase === PolecatPhase.Pending) {
+    const holder = hookHolder(snapshot, polecat.spec.rig, dispatched);
+    return holder === undefined ? { kind: 'awaiting-scheduled', town: snapshot } : { kind: 'adopting', town: snapshot, holder, bead: dispatched };
+  }
+  return { kind: terminatedPhase ? 'finished' : 'pending', town: snapshot };
+}
+
+/**
+ * A deletion the annotations settle before the town read (leaving the gt polecat alone needs
+ * no gt at all): orphan releases; a conflict holds while a live polecat is followed (with none,
+ * there is nothing to guess about and the usual path releases).
+ */
+function classifyDeletion(polecat: Polecat, town: TownData | undefined): Situation | undefined {
+  const policy = deletePolicy(polecat);
+  if (policy !== 'orphan' && policy !== 'conflict') return undefined;
+  // A polecat holding our bead without a recorded name (crash after sling) counts as followed.
+  const name = followedName(polecat) ?? (town === undefined ? undefined : unrecordedHolder(polecat, town)?.item.name);
+  const target = name !== undefined && polecat.status?.phase !== PolecatPhase.Terminated ? { rig: polecat.spec.rig, name } : undefined;
+  if (policy === 'orphan') return { kind: 'release-orphan', target };
+  return target === undefined ? undefined : { kind: 'delete-conflict', target };
+}
+
+/**
+ * The polecat a termination acts on: the followed one, else (no name recorded: a crash between
+ * sling and status write may have slung it) one of the rig holding the view's bead. With none,
+ * the view is released, unless our own sling is newer than the town read.
+ */
+function classifyTermination(view: PolecatView, town: TownData): Situation {
+  const { polecat } = view;
+  if (polecat.status?.phase === PolecatPhase.Terminated) return { kind: 'ended', town };
+  const name = followedName(polecat);
+  if (name !== undefined) return { kind: 'terminating', town, target: { rig: polecat.spec.rig, name } };
+  const adopted = unrecordedHolder(polecat, town);
+  if (adopted !== undefined) return { kind: 'terminating', town, target: { rig: polecat.spec.rig, name: adopted.item.name }, adopted };
+  return slingUnseen(view, town) ? { kind: 'sling-unseen', town } : { kind: 'nothing-to-nuke', town };
+}
+
+function classifyDispatch(view: PolecatView, town: TownData, bead: string): Situation {
+  const holder = hookHolder(town, view.polecat.spec.rig, bead);
+  if (holder !== undefined) return { kind: 'adopting', town, holder, bead };
+  const fence = view.slingInFlight;
+  // gt queued our sling and no snapshot can show that; the status write recording it was lost
+  // or is not in the cache yet. Record it (again) rather than slinging twice.
+  if (fence !== undefined && fence.beadID === bead && fence.scheduled === true) return { kind: 'sling-scheduled', town, bead };
+  if (slingUnseen(view, town, bead)) return { kind: 'sling-unseen', town };
+  return { kind: 'dispatching', town, bead };
+}
+
+function classifyFollowed(view: PolecatView, town: TownData, name: string): Situation {
+  const { polecat } = view;
+  const rig = polecat.spec.rig;
+  const item = town.polecats.get(polecatKey(rig, name));
+  if (item === undefined) return slingUnseen(view, town) ? { kind: 'sling-unseen', town } : { kind: 'gone', town, target: { rig, name } };
+  return followedItem(town, item, dispatchedBead(polecat.status, isDiscovered(polecat)));
+}
+
+/** A listed polecat the view follows (or adopts): reassigned when it holds another bead than ours. */
+export function followedItem(town: TownData, item: PolecatListItem, dispatched: string | undefined): Situation {
+  const other = reassignedTo(dispatched, item);
+  return other === undefined ? { kind: 'following', town, item } : { kind: 'reassigned', town, item, other };
+}
+
+// ---- What to gather ----
+
+/** The targeted gt reads a situation needs; each costs a process, so only when it can matter. */
+export interface ProbesNeeded {
+  /** `gt polecat check-recovery` (then git-state when it says "not safe" without a reason). */
+  readonly recovery?: PolecatRef;
+  /** `gt polecat status`, when a working polecat may have been silent too long. */
+  readonly activity?: PolecatRef;
+}
+
+export function probesNeeded(situation: Situation, lastActivity: string | undefined, now: number, stuckAfterMs: number): ProbesNeeded {
+  if (situation.kind === 'terminating') return { recovery: situation.target };
+  if (situation.kind !== 'following') return {};
+  const { item } = situation;
+  const working = item.state.kind === 'working' || item.state.kind === 'active';
+  const maybeSilent = lastActivity === undefined || now - Date.parse(lastActivity) > stuckAfterMs;
+  return working && maybeSilent ? { activity: { rig: item.rig, name: item.name } } : {};
+}
