@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { durationOrOff, positiveDuration } from './commands/duration.ts';
 import type { RunFlags } from './commands/run.ts';
-import { LOG_FORMATS, LOG_LEVELS } from './observability/logger.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogLevel } from './observability/logger.ts';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -16,6 +16,15 @@ export function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('must be a port number (0 picks a free one)');
   return n;
+}
+
+/** `--local-node-image name=/abs/dir`, accumulated into one map. */
+export function imageMapping(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  const name = value.slice(0, eq);
+  const dir = value.slice(eq + 1);
+  if (eq <= 0 || !dir.startsWith('/')) throw new InvalidArgumentError(`expected <image>=<absolute directory>, got ${JSON.stringify(value)}`);
+  return { ...previous, [name]: dir };
 }
 
 export function buildCli(): Command {
@@ -41,6 +50,8 @@ export function buildCli(): Command {
     .addOption(new Option('--data-dir <dir>', 'data of the embedded API server and the simulated town (default: ~/.gastown-operator)').env('GASTOWN_OPERATOR_DATA_DIR'))
     .addOption(new Option('--apiserver-host <host>', 'interface the embedded API server listens on').default('127.0.0.1'))
     .addOption(new Option('--apiserver-port <port>', 'port of the embedded API server (0 picks a free one)').argParser(port).default(0))
+    .option('--local-node', 'give the embedded API server a local node that runs pods as HOST PROCESSES (no isolation: tests and demos only)', false)
+    .addOption(new Option('--local-node-image <name=dir>', 'with --local-node: run image <name> with <dir> first on PATH (repeatable)').argParser(imageMapping).default({}, 'none'))
     .addOption(new Option('--install-crds <when>', 'install or update the CRDs at start').choices(['auto', 'true', 'false']).default('auto', 'auto: only on the embedded API server'))
     // Views and controllers
     .addOption(new Option('--namespace <ns>', 'namespace of Polecat views for polecats started outside Kubernetes').env('GASTOWN_NAMESPACE').default('default'))
@@ -71,6 +82,22 @@ export function buildCli(): Command {
     });
 
   program
+    .command('apiserver')
+    .description('run only the embedded Kubernetes-compatible API server (optionally with a local node), as its own process')
+    .addHelpText('after', APISERVER_HELP)
+    .addOption(new Option('--data-dir <dir>', 'SQLite data, token and certificate (default: in memory, lost at exit)'))
+    .addOption(new Option('--kubeconfig <path>', 'write a kubeconfig (mode 0600) for this server here'))
+    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port (0 picks a free one)').argParser(port).default(0))
+    .option('--local-node', 'run a local node: pods scheduled to it run as HOST PROCESSES (no isolation: tests and demos only)', false)
+    .addOption(new Option('--local-node-image <name=dir>', 'with --local-node: run image <name> with <dir> first on PATH (repeatable)').argParser(imageMapping).default({}, 'none'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .action(async (opts: ApiServerFlags) => {
+      const { runApiServerCommand } = await import('./commands/apiserver.ts');
+      await runApiServerCommand(opts);
+    });
+
+  program
     .command('inspect')
     .description('read the town through gt/bd and print what the operator sees (rigs, polecats, convoys)')
     .addOption(new Option('--town-root <dir>', 'Gas Town root directory (default: ~/gt; with --simulate: ~/.gastown-operator/sim-town)').env('GT_TOWN_ROOT'))
@@ -94,6 +121,22 @@ bundled town simulator and says so. Examples:
   gastown-operator run                                   # embedded API server, real or simulated town
   gastown-operator run --town-root ~/gt --gt-path /usr/local/bin/gt
   gastown-operator run --kubeconfig ~/.kube/config --leader-elect --metrics-addr :8080`;
+
+const APISERVER_HELP = `
+Prints {"url":...,"kubeconfig":...} on stdout once listening; logs go to stderr. Examples:
+  gastown-operator apiserver --data-dir ~/.gastown-apiserver --kubeconfig ~/.gastown-apiserver/kubeconfig
+  gastown-operator apiserver --kubeconfig /tmp/kc --local-node --local-node-image polecat=/opt/polecat/bin
+  # then, in another shell: gastown-operator run --kubeconfig /tmp/kc`;
+
+export interface ApiServerFlags {
+  dataDir?: string;
+  kubeconfig?: string;
+  host: string;
+  port: number;
+  localNode: boolean;
+  localNodeImage: Record<string, string>;
+  logLevel: LogLevel;
+}
 
 export interface InspectFlags {
   townRoot?: string;

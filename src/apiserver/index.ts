@@ -5,13 +5,21 @@
 // front, ensures the system namespaces exist, and listens (127.0.0.1, random port by default).
 // The bearer token is taken from options, else from the data directory, else generated (and
 // persisted there); a kubeconfig is written when a path is given.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { silentLogger, type Logger } from '../observability/logger.ts';
+import { ApiError, toApiError, unauthorized } from './errors.ts';
 import { Core } from './handlers/core.ts';
+import { route } from './http/router.ts';
+import { LocalNode } from './node/local-node.ts';
+import { PodStreams, refuseUpgrade } from './node/streams.ts';
 import { Lifecycle } from './handlers/lifecycle.ts';
 import { createRequestHandler } from './http/server.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -48,6 +56,12 @@ export interface EmbeddedApiServerOptions {
   /** Largest accepted request body; default 3 MiB, like Kubernetes. */
   maxBodyBytes?: number;
   logger?: Logger;
+  /**
+   * Run a local node that executes the pods scheduled to it as host processes (no isolation:
+   * tests and demos only). Its pod directories go to `dir` (default `<dataDir>/node`, else a
+   * temporary directory); `images` maps image names to directories put first on PATH.
+   */
+  localNode?: { name?: string; dir?: string; images?: Readonly<Record<string, string>> };
 }
 
 export interface EmbeddedApiServer {
@@ -101,6 +115,32 @@ function ensureSystemNamespaces(core: Core): void {
   );
 }
 
+function startLocalNode(core: Core, opts: EmbeddedApiServerOptions, logger: Logger): LocalNode | undefined {
+  if (opts.localNode === undefined) return undefined;
+  const dir = opts.localNode.dir ?? (opts.dataDir !== undefined ? join(opts.dataDir, 'node') : mkdtempSync(join(tmpdir(), 'gastown-local-node-')));
+  const node = new LocalNode(core, { ...opts.localNode, dir, logger });
+  node.start();
+  return node;
+}
+
+/** exec/attach WebSocket upgrades: authenticated like any request, then handed to the node's streams. */
+function upgradePodStream(core: Core, token: string, node: LocalNode | undefined, streams: PodStreams, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  try {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '');
+    const expected = Buffer.from(token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorized();
+    const r = route(url.pathname);
+    if (r.kind !== 'resource' || r.group !== '' || r.resource !== 'pods' || r.namespace === undefined || r.name === undefined || (r.subresource !== 'exec' && r.subresource !== 'attach')) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const exists = core.store.get('/pods', r.namespace, r.name) !== undefined;
+    streams.upgrade(node, exists, { namespace: r.namespace, name: r.name, subresource: r.subresource }, url.searchParams, req, socket, head);
+  } catch (err) {
+    refuseUpgrade(socket, toApiError(err));
+  }
+}
+
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -126,6 +166,8 @@ export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}
     lifecycle.resume();
     ensureSystemNamespaces(core);
     const token = resolveToken(persistence, opts.token);
+    const node = startLocalNode(core, opts, logger);
+    const streams = new PodStreams();
 
     let address = '';
     const handler = createRequestHandler(core, {
@@ -133,6 +175,7 @@ export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
       serverAddress: () => address,
       logger,
+      ...(node === undefined ? {} : { node }),
     });
     const host = opts.host ?? DEFAULTS.host;
     const cert = opts.tls === false ? undefined : resolveCert(persistence, host);
@@ -150,6 +193,7 @@ export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => upgradePodStream(core, token, node, streams, req, socket, head));
     const info = await listen(server, host, opts.port ?? DEFAULTS.port);
     address = `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
     const url = `${cert === undefined ? 'http' : 'https'}://${address}`;
@@ -161,14 +205,19 @@ export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          persistence.close();
-          resolve();
+      closing ??= (async () => {
+        streams.close();
+        // The node's pods are stopped first, so no process outlives the server.
+        await node?.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => {
+            persistence.close();
+            resolve();
+          });
+          // Watches are long-lived: end them so close() does not wait for their timeouts.
+          for (const socket of sockets) socket.destroy();
         });
-        // Watches are long-lived: end them so close() does not wait for their timeouts.
-        for (const socket of sockets) socket.destroy();
-      });
+      })();
       return closing;
     };
     const result: EmbeddedApiServer = { url, token, close };

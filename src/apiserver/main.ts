@@ -1,10 +1,10 @@
 // Standalone entry of the embedded API server:
 //   node src/apiserver/main.ts [--data-dir DIR] [--port N] [--host H] [--kubeconfig FILE] [--token T]
-// Prints one JSON line `{"url":...,"kubeconfig":...}` on stdout once listening (tests and
-// scripts wait for it), logs to stderr, and closes cleanly on SIGINT/SIGTERM.
+// (standalone.ts says what it prints and how it stops; `gastown-operator apiserver` is the same.)
 import { parseArgs } from 'node:util';
 import { createLogger } from '../observability/logger.ts';
-import { startEmbeddedApiServer, type EmbeddedApiServerOptions } from './index.ts';
+import type { EmbeddedApiServerOptions } from './index.ts';
+import { serveStandalone } from './standalone.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,13 +26,7 @@ async function main(): Promise<void> {
   if (values.host !== undefined) opts.host = values.host;
   if (values.kubeconfig !== undefined) opts.kubeconfigPath = values.kubeconfig;
   if (values.token !== undefined) opts.token = values.token;
-  const server = await startEmbeddedApiServer(opts);
-  process.stdout.write(`${JSON.stringify({ url: server.url, kubeconfig: server.kubeconfigPath ?? null })}\n`);
-  const stop = (): void => {
-    void server.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  await serveStandalone(opts);
 }
 
 main().catch((err: unknown) => {

@@ -18,6 +18,8 @@ export interface RunFlags {
   simActivity: number;
   kubeconfig?: string;
   embedded: boolean;
+  localNode: boolean;
+  localNodeImage: Record<string, string>;
   dataDir?: string;
   apiserverHost: string;
   apiserverPort: number;
@@ -75,7 +77,10 @@ function toConfig(flags: RunFlags, town: OperatorConfig['town'], dataDir: string
     town,
     simActivityMs: flags.simActivity,
     ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
-    embedded: { force: flags.embedded, dataDir, host: flags.apiserverHost, port: flags.apiserverPort },
+    embedded: {
+      force: flags.embedded, dataDir, host: flags.apiserverHost, port: flags.apiserverPort,
+      ...(flags.localNode ? { localNode: { images: flags.localNodeImage } } : {}),
+    },
     installCrds: flags.installCrds === 'auto' ? 'auto' : flags.installCrds === 'true',
     discoveryNamespace: flags.namespace,
     ...(flags.watchNamespace === undefined ? {} : { watchNamespace: flags.watchNamespace }),

@@ -11,6 +11,8 @@ export interface EmbeddedApiServerConfig {
   readonly host: string;
   /** 0 picks a free port; the kubeconfig names the one chosen. */
   readonly port: number;
+  /** Run the local node (pods as host processes, no isolation); image name -> PATH directory. */
+  readonly localNode?: { readonly images: Readonly<Record<string, string>> };
 }
 
 export interface OperatorConfig {

@@ -41,6 +41,7 @@ export async function connectKube(config: OperatorConfig, logger: Logger): Promi
     port: config.embedded.port,
     kubeconfigPath,
     logger,
+    ...(config.embedded.localNode === undefined ? {} : { localNode: { dir: path.join(config.embedded.dataDir, 'node'), images: config.embedded.localNode.images } }),
   });
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);

@@ -29,6 +29,11 @@ export class Core {
   readonly logger: Logger;
   readonly options: CoreOptions;
   private readonly hooks: CommitHook[] = [];
+  /**
+   * Set by a node that runs pods: the grace period (seconds) a delete of `stored` must give
+   * before the object goes (the node removes it when its processes are gone); undefined = at once.
+   */
+  gracefulDeletion: ((type: ResourceType, stored: KubeObject) => number | undefined) | undefined;
 
   constructor(registry: Registry, store: ObjectStore, hub: WatchHub, logger: Logger, options: CoreOptions) {
     this.registry = registry;

@@ -81,6 +81,16 @@ export function deleteStored(core: Core, type: ResourceType, stored: KubeObject,
     const now = core.store.get(type.storageKey, ns, name);
     return { object: now ?? change?.object ?? marked, removed: now === undefined };
   }
+  const grace = core.gracefulDeletion?.(type, stored);
+  if (grace !== undefined) {
+    // A running pod: the node stops its processes, then removes the object (like a kubelet).
+    if (isDeleting(stored)) return { object: stored, removed: false };
+    const marked = markDeleting(type, stored);
+    (marked.metadata as Dict).deletionGracePeriodSeconds = grace;
+    if (dryRun) return { object: marked, removed: false };
+    const [change] = core.commit([{ key: type.storageKey, namespace: ns, name, object: marked }]);
+    return { object: change?.object ?? marked, removed: false };
+  }
   if (dryRun) return { object: stored, removed: true };
   const [change] = core.commit([{ key: type.storageKey, namespace: ns, name, object: undefined }]);
   return { object: change?.object ?? stored, removed: true };

@@ -27,6 +27,8 @@ import { metaString } from '../meta.ts';
 import { apiVersionOf, type ResourceType } from '../registry/types.ts';
 import type { KubeObject, WatchEventType } from '../types.ts';
 import { readBody } from './body.ts';
+import type { LocalNode } from '../node/local-node.ts';
+import { servePodLog } from '../node/streams.ts';
 import { decodeEnvelope, decodeObject, PROTOBUF_MEDIA_TYPE, ProtobufError } from '../protobuf/decode.ts';
 import { baseMediaType, negotiateOutput, parseMediaRanges, type OutputMode } from './negotiate.ts';
 import { serialize, shapeList, shapeObject } from './render.ts';
@@ -39,7 +41,12 @@ export interface HttpOptions {
   /** host:port clients use, for /api's serverAddressByClientCIDRs. */
   serverAddress: () => string;
   logger: Logger;
+  /** The local node running pods (pods/log, exec, attach, eviction); undefined without one. */
+  node?: LocalNode;
 }
+
+/** Pod subresources served for the local node, beside `status`. */
+const POD_STREAMS = new Set(['log', 'exec', 'attach', 'eviction']);
 
 const NOT_FOUND = (): ApiError => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
@@ -236,6 +243,25 @@ class RequestHandler {
     }
   }
 
+  private async podSubresource(req: IncomingMessage, res: ServerResponse, r: ResourceRoute & { name: string; namespace: string }, query: URLSearchParams): Promise<void> {
+    const exists = this.core.store.get('/pods', r.namespace, r.name) !== undefined;
+    switch (r.subresource) {
+      case 'log':
+        if (req.method !== 'GET') throw methodNotAllowed(req.method ?? '', 'pods/log');
+        return servePodLog(this.opts.node, exists, r.namespace, r.name, query, res);
+      case 'eviction': {
+        if (req.method !== 'POST') throw methodNotAllowed(req.method ?? '', 'pods/eviction');
+        await readBody(req, this.opts.maxBodyBytes);
+        const type = this.lookup({ ...r, subresource: undefined });
+        deleteObject(this.core, type, r.namespace, r.name, { dryRun: false, preconditions: {} });
+        return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      }
+      default:
+        // exec and attach are WebSocket upgrades (index.ts hands those to the node's streams).
+        throw badRequest(`pods/${r.subresource ?? ''} needs a WebSocket upgrade (${'v5.channel.k8s.io'} or v4.channel.k8s.io)`);
+    }
+  }
+
   private lookup(r: ResourceRoute): ResourceType {
     const type = this.core.registry.lookup(r.group, r.version, r.resource);
     if (type === undefined) throw NOT_FOUND();
@@ -247,6 +273,9 @@ class RequestHandler {
   }
 
   private async resource(req: IncomingMessage, res: ServerResponse, r: ResourceRoute, query: URLSearchParams): Promise<void> {
+    if (r.group === '' && r.resource === 'pods' && r.name !== undefined && r.namespace !== undefined && POD_STREAMS.has(r.subresource ?? '')) {
+      return this.podSubresource(req, res, { ...r, name: r.name, namespace: r.namespace }, query);
+    }
     const type = this.lookup(r);
     const verb = verbOf(req.method ?? '', r, query);
     const allowed: readonly string[] = r.subresource === undefined ? type.verbs : STATUS_VERBS;

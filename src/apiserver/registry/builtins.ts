@@ -141,6 +141,10 @@ export function builtinTypes(): ResourceType[] {
       },
     }),
     builtin({
+      group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
+      shortNames: ['no'], statusSubresource: true, fieldLabels: ['spec.unschedulable'],
+    }),
+    builtin({
       group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
       shortNames: ['ev'], createOnUpdate: true, fieldLabels: CORE_EVENT_FIELDS,
     }),
