@@ -163,8 +163,9 @@ export class PodStreams {
       if (channel === STDIN) session.onStdin(body);
       else if (channel === RESIZE) {
         try {
-          const size = JSON.parse(body.toString()) as { Width?: number; Height?: number };
-          session.onResize(Number(size.Width), Number(size.Height));
+          // kubectl sends {"Width","Height"}, client-node {"width","height"}: Go's JSON reads both.
+          const size = JSON.parse(body.toString()) as { Width?: number; Height?: number; width?: number; height?: number };
+          session.onResize(Number(size.Width ?? size.width), Number(size.Height ?? size.height));
         } catch {
           // A malformed resize frame is ignored, as the kubelet does.
         }
