@@ -1,6 +1,6 @@
 // Wiring of `gastown-operator inspect`: choose the town (real gt, or the simulator when asked),
 // build the gt client, read once, print. Returns the process exit code.
-import { isGtError } from '../gt/errors.ts';
+import { isGtError } from '../gt/index.ts';
 import { createGtClient } from '../gt/index.ts';
 import type { InspectFlags } from '../cli.ts';
 import { selectTown, TownSelectError } from '../town/select.ts';

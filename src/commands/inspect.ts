@@ -4,8 +4,8 @@
 // Guarantees: three batched reads (rig list, polecat list --all, convoy list), whatever the
 // size of the town; a gt failure is reported as one line naming the error kind, with a
 // non-zero exit, never as an empty town (an error is not emptiness).
-import type { GtClient } from '../gt/client.ts';
-import type { ConvoyListItem, OpenEnum, PolecatListItem, Rig } from '../gt/types.ts';
+import type { GtClient } from '../gt/index.ts';
+import type { ConvoyListItem, OpenEnum, PolecatListItem, Rig } from '../gt/index.ts';
 
 export interface InspectView {
   readonly rigs: ReadonlyArray<{

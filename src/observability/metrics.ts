@@ -20,8 +20,8 @@
 //     resources that exist, not every resource ever seen.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ConvoyPhase, PolecatPhase, RigPhase } from '../api/constants.ts';
-import type { BreakerState } from '../gt/breaker.ts';
-import type { CallEvent } from '../gt/config.ts';
+import type { BreakerState } from '../gt/index.ts';
+import type { CallEvent } from '../gt/index.ts';
 import type { ReconcileReport } from '../runtime/controller.ts';
 
 export const METRIC_PREFIX = 'gastown_';

@@ -34,7 +34,7 @@
 // createMergeCounter adds one guard for the time between a status write and the informer
 // cache seeing it: it keeps the newest watermark it returned per rig and counts from the newer
 // of that and the stored one, so a reconcile reading a stale cache does not count twice.
-import type { MergeRequest } from '../gt/types.ts';
+import type { MergeRequest } from '../gt/index.ts';
 import type { MergeRecord, MergeResult, OperatorMetrics } from './metrics.ts';
 
 /** What status.mergeQueue.countedThrough holds. */

@@ -11,7 +11,7 @@ import { DEFAULT_POLECAT_CONFIG } from '../controllers/polecat/decide.ts';
 import { createRigController, RIG_CONTROLLER_NAME, rigKeysForChange } from '../controllers/rig/controller.ts';
 import { RigMerges } from '../controllers/rig/merges.ts';
 import { TownSync } from '../controllers/town-sync/index.ts';
-import type { GtClient } from '../gt/client.ts';
+import type { GtClient } from '../gt/index.ts';
 import { createGtClient } from '../gt/index.ts';
 import { startHealthServer } from '../observability/health.ts';
 import type { RunningServer } from '../observability/http-listen.ts';

@@ -18,8 +18,8 @@
 // records NotificationFailed instead of sending again: the issue says never twice, and a lost
 // mail is visible in the condition while a duplicate cannot be taken back.
 import { ConditionType, ConvoyPhase, Reason, type Convoy, type ConvoyStatus } from '../../api/index.ts';
-import type { GtError } from '../../gt/errors.ts';
-import type { Convoy as GtConvoy, ConvoyListItem, TrackedBead } from '../../gt/types.ts';
+import type { GtError } from '../../gt/index.ts';
+import type { Convoy as GtConvoy, ConvoyListItem, TrackedBead } from '../../gt/index.ts';
 import { formatTime } from '../../runtime/conditions.ts';
 import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';

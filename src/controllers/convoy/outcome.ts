@@ -4,8 +4,8 @@
 // refused with exit 1) may be retried; one that leaves it open (timeout, unreadable output)
 // is recorded as NotificationFailed and never retried: at most once (see decide.ts).
 import { ConditionType, ConvoyPhase, Reason, type ConvoyStatus } from '../../api/index.ts';
-import type { GtError } from '../../gt/errors.ts';
-import type { ConvoyAddResult, ConvoyCreateResult, MailSendResult } from '../../gt/types.ts';
+import type { GtError } from '../../gt/index.ts';
+import type { ConvoyAddResult, ConvoyCreateResult, MailSendResult } from '../../gt/index.ts';
 import { formatTime } from '../../runtime/conditions.ts';
 import { gtFailure } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';

@@ -11,7 +11,7 @@
 // For the notification the intent is written first (see decide.ts): a stale cache or a restart
 // then fails the precondition or finds the intent, and the mail is never sent twice.
 import { decodeConvoy, type Convoy, type ConvoyStatus } from '../../api/index.ts';
-import type { ConvoyListItem } from '../../gt/types.ts';
+import type { ConvoyListItem } from '../../gt/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { ReconcileContext, ReconcileResult } from '../../runtime/controller.ts';

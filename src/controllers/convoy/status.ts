@@ -3,7 +3,7 @@
 //
 // Pure functions; decide.ts and outcome.ts build every status from these.
 import { ConditionType, ConvoyPhase, type Reason, convoyBeadSummary, type Convoy, type ConvoyBeadSummary, type ConvoyStatus } from '../../api/index.ts';
-import type { Bead, TrackedBead } from '../../gt/types.ts';
+import type { Bead, TrackedBead } from '../../gt/index.ts';
 import { withCondition } from '../shared/status.ts';
 
 /** Phase with Ready: True while the gt convoy exists (InProgress, Completed). */

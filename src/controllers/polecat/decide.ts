@@ -4,8 +4,8 @@
 // names where the view stands; one small handler per situation decides, all reading one
 // context. Outcomes of the actions are folded back by outcome.ts, also pure.
 import { Annotation, ConditionType, DesiredState, ON_DELETE_ORPHAN, PolecatPhase, Reason, TRUE_VALUE, type PolecatStatus } from '../../api/index.ts';
-import type { GtError } from '../../gt/errors.ts';
-import type { GitState, PolecatListItem, PolecatStatus as GtPolecatStatus, RecoveryCheck } from '../../gt/types.ts';
+import type { GtError } from '../../gt/index.ts';
+import type { GitState, PolecatListItem, PolecatStatus as GtPolecatStatus, RecoveryCheck } from '../../gt/index.ts';
 import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';
 import type { ViewEvent } from '../shared/sinks.ts';

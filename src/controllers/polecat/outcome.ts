@@ -3,7 +3,7 @@
 // or refused with gt's own reasons), whether an escalation mail went out. reconcile.ts runs
 // an action, then hands its result here; the status it writes is the one returned.
 import { Annotation, ConditionType, PolecatPhase, Reason, type PolecatStatus } from '../../api/index.ts';
-import type { MailSendResult, NukeResult, SlingResult } from '../../gt/types.ts';
+import type { MailSendResult, NukeResult, SlingResult } from '../../gt/index.ts';
 import { gtFailure } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';
 import { polecatAddress } from '../town-sync/snapshot.ts';

@@ -25,8 +25,8 @@
 //
 // Pure.
 import { Annotation, DesiredState, ON_DELETE_ORPHAN, PolecatPhase, TRUE_VALUE, type Polecat } from '../../api/index.ts';
-import type { GtError } from '../../gt/errors.ts';
-import type { PolecatListItem } from '../../gt/types.ts';
+import type { GtError } from '../../gt/index.ts';
+import type { PolecatListItem } from '../../gt/index.ts';
 import { polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
 import { dispatchedBead, followedName, isDiscovered } from './identity.ts';
 

@@ -5,8 +5,8 @@
 // Pure functions over plain values (no I/O, time passed in), shared by decide.ts and the
 // outcome folding of reconcile.ts, so every status the controller can write is table-tested.
 import { ConditionType, PolecatPhase, Reason, type PolecatStatus } from '../../api/index.ts';
-import type { GtError } from '../../gt/errors.ts';
-import type { Bead, GitState, NukeBlockedPolecat, PolecatListItem, RecoveryCheck } from '../../gt/types.ts';
+import type { GtError } from '../../gt/index.ts';
+import type { Bead, GitState, NukeBlockedPolecat, PolecatListItem, RecoveryCheck } from '../../gt/index.ts';
 import { withCondition, withoutCondition } from '../shared/status.ts';
 
 /** Phase and Ready together: Ready is True only while a live gt polecat is followed. */

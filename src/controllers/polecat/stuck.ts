@@ -6,7 +6,7 @@
 //
 // Pure: the mail is returned as an action; decide.ts folds it into the decision.
 import { ConditionType, Reason, type PolecatStatus } from '../../api/index.ts';
-import type { PolecatListItem } from '../../gt/types.ts';
+import type { PolecatListItem } from '../../gt/index.ts';
 import { formatTime, type ConditionStatus } from '../../runtime/conditions.ts';
 import { conditionOf, withCondition } from '../shared/status.ts';
 

@@ -40,7 +40,7 @@
 //     queue: decision.status.mergeQueue, canRead: snapshot.ok && decision.status.operationalState !== undefined });
 //   const written = await status.write(obj, withMergeWatermark(decision.status, watermark ?? storedWatermark(rig.status)));
 import type { MergeQueueStatus, RigStatus } from '../../api/index.ts';
-import type { GtClient } from '../../gt/client.ts';
+import type { GtClient } from '../../gt/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { MergeRecord, OperatorMetrics } from '../../observability/metrics.ts';

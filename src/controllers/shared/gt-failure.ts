@@ -3,7 +3,7 @@
 // its output could not be read) and when to look again (InvalidArgument is permanent: the same
 // input cannot succeed, so it is not retried). Pure.
 import { Reason } from '../../api/index.ts';
-import type { GtError, GtErrorKind } from '../../gt/errors.ts';
+import type { GtError, GtErrorKind } from '../../gt/index.ts';
 
 /** Requeue delays per gt error kind (ms). */
 export interface RetryDelays {

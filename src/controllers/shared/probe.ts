@@ -1,7 +1,7 @@
 // A targeted gt read as a value: what it returned, or the GtError it failed with. Reconcilers
 // gather probes and hand them to a pure decide; anything that is not a GtError is a bug and
 // propagates.
-import { isGtError, type GtError } from '../../gt/errors.ts';
+import { isGtError, type GtError } from '../../gt/index.ts';
 
 export type Probe<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: GtError };
 

@@ -2,7 +2,7 @@
 // StatusWriter and EventRecorder satisfy them; tests pass fakes), and the Event a pure decide
 // returns for reconcile to record.
 import type { Reason } from '../../api/index.ts';
-import type { GtClient } from '../../gt/client.ts';
+import type { GtClient } from '../../gt/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { KubeObject } from '../../runtime/k8s.ts';

@@ -35,7 +35,7 @@ import { createHash } from 'node:crypto';
 import {
   Annotation, decodePolecat, DesiredState, isBeadId, Label, ON_DELETE_ORPHAN, POLECAT_KIND, RIG_NAME_PATTERN, TRUE_VALUE, type Polecat, type PolecatSpec,
 } from '../../api/index.ts';
-import type { PolecatListItem } from '../../gt/types.ts';
+import type { PolecatListItem } from '../../gt/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { statusCodeOf, type KubeClient, type KubeObject } from '../../runtime/k8s.ts';

@@ -4,7 +4,7 @@
 // TownSync, hands `observer` to the controllers, subscribes to `observer.onChange` to enqueue
 // the affected resources, and runs it with the manager's AbortSignal.
 import path from 'node:path';
-import type { GtClient } from '../../gt/client.ts';
+import type { GtClient } from '../../gt/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { Clock } from '../../runtime/clock.ts';

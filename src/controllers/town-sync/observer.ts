@@ -15,9 +15,9 @@
 // - while reads fail (gt missing, breaker open, database down) cycles back off exponentially
 //   (1 s doubling to 30 s) and requests cannot hurry them beyond that;
 // - after each cycle, subscribers get only the keys whose observed state changed (diff.ts).
-import type { GtClient } from '../../gt/client.ts';
-import { GtError, isGtError } from '../../gt/errors.ts';
-import type { Bead, ConvoyListItem, PolecatListItem, Rig, TownStatus } from '../../gt/types.ts';
+import type { GtClient } from '../../gt/index.ts';
+import { GtError, isGtError } from '../../gt/index.ts';
+import type { Bead, ConvoyListItem, PolecatListItem, Rig, TownStatus } from '../../gt/index.ts';
 import { isBeadId } from '../../api/formats.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';

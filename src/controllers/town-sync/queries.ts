@@ -2,7 +2,7 @@
 // rig has, and the slice of the town each kind of view is computed from. The change detector
 // (diff.ts) and the controllers use the same slices, so "the observed state of X changed" means
 // exactly "what X's status is computed from changed".
-import type { Bead, ConvoyListItem, PolecatListItem, Rig, RigRuntime } from '../../gt/types.ts';
+import type { Bead, ConvoyListItem, PolecatListItem, Rig, RigRuntime } from '../../gt/index.ts';
 import { polecatKey, type RigTownConfig, type TownData } from './snapshot.ts';
 
 /** The prefix of a bead id: everything before the last `-` of its root (`gt-abc12.1` → `gt`). */

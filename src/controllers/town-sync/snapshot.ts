@@ -4,8 +4,8 @@
 //
 // A snapshot is either a complete read (`ok: true`) or a failed one carrying the GtError
 // (`ok: false`): a failed read is never mistaken for an empty town (gastown #2638).
-import type { GtError } from '../../gt/errors.ts';
-import type { Bead, ConvoyListItem, PolecatListItem, Rig, RigRuntime, TownStatus } from '../../gt/types.ts';
+import type { GtError } from '../../gt/index.ts';
+import type { Bead, ConvoyListItem, PolecatListItem, Rig, RigRuntime, TownStatus } from '../../gt/index.ts';
 
 export interface TownData {
   /** When the cycle that produced this data started (ms since epoch). */
