@@ -48,24 +48,16 @@ export function materializeVolumes(pod: Dict, volumesDir: string, sources: Volum
     const dir = join(volumesDir, safeRelative(name, 'volume name'));
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     if (v.emptyDir !== undefined) continue;
-    if (v.secret !== undefined) {
-      const src = dict(v.secret);
-      const data = sources.secret(str(src.secretName));
+    const source = v.secret !== undefined
+      ? { spec: dict(v.secret), kind: 'secret', ref: str(dict(v.secret).secretName), read: (n: string) => sources.secret(n) }
+      : v.configMap !== undefined ? { spec: dict(v.configMap), kind: 'configmap', ref: str(dict(v.configMap).name), read: (n: string) => sources.configMap(n) } : undefined;
+    if (source !== undefined) {
+      const data = source.read(source.ref);
       if (data === undefined) {
-        if (src.optional === true) continue;
-        throw new VolumeError(`secret "${str(src.secretName)}" not found`);
+        if (source.spec.optional === true) continue;
+        throw new VolumeError(`${source.kind} "${source.ref}" not found`);
       }
-      fill(dir, data, src, `secret volume ${name}`);
-      continue;
-    }
-    if (v.configMap !== undefined) {
-      const src = dict(v.configMap);
-      const data = sources.configMap(str(src.name));
-      if (data === undefined) {
-        if (src.optional === true) continue;
-        throw new VolumeError(`configmap "${str(src.name)}" not found`);
-      }
-      fill(dir, data, src, `configMap volume ${name}`);
+      fill(dir, data, source.spec, `${source.kind} volume ${name}`);
       continue;
     }
     throw new VolumeError(`volume ${name}: only emptyDir, secret and configMap volumes run on the local node`);
