@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { durationOrOff, positiveDuration } from './commands/duration.ts';
 import type { RunFlags } from './commands/run.ts';
+import type { SessionFlags } from './commands/session.ts';
 import { LOG_FORMATS, LOG_LEVELS, type LogLevel } from './observability/logger.ts';
 
 export function positiveInt(value: string): number {
@@ -111,8 +112,41 @@ export function buildCli(): Command {
       process.exitCode = await runInspect(opts);
     });
 
+  program
+    .command('session')
+    .description("run a polecat's agent in a Kubernetes Pod, attached to this terminal (gt's runtime.exec_wrapper for a rig in Pod mode)")
+    .usage('[options] -- <agent> [args...]')
+    .argument('<agent...>', 'the agent command gt starts (after --)')
+    .addHelpText('after', SESSION_HELP)
+    .addOption(new Option('--rig-view <name>', 'Rig view to read spec.execution from (default: the gt rig name as a DNS-1123 name)').env('GASTOWN_RIG_VIEW'))
+    .addOption(new Option('--namespace <ns>', "namespace of the session pods when the Rig's spec.execution.namespace is unset").env('GASTOWN_NAMESPACE').default('default'))
+    .addOption(new Option('--branch <name>', "the polecat's branch, cloned into the pod (default: the branch checked out in the current directory)"))
+    .addOption(new Option('--kubeconfig <path>', 'kubeconfig with the session Role (default: KUBECONFIG, in-cluster, ~/.kube/config)'))
+    .addOption(new Option('--wait-interval <duration>', 'how often to look again at a rig at maxPods or a pod that has not started').argParser(positiveDuration).default(2_000, '2s'))
+    .addOption(new Option('--keepalive <duration>', 'WebSocket ping interval; a stream that misses a ping is re-attached').argParser(positiveDuration).default(15_000, '15s'))
+    .action(async (agent: string[], opts: SessionFlags) => {
+      const { runSessionCommand } = await import('./commands/session.ts');
+      const code = await runSessionCommand(opts, agent);
+      // The pane's stdin keeps the event loop alive; the session is over.
+      process.exit(code);
+    });
+
   return program;
 }
+
+const SESSION_HELP = `
+gt runs it in the polecat's tmux pane when the rig's settings/config.json has
+  "runtime": { "exec_wrapper": ["gastown-operator", "session", "--"] }
+and the Rig view sets spec.execution.mode: Pod. It reads GT_RIG and GT_POLECAT (refusing names
+the proxy certificate cannot carry, before any pod exists), creates the polecat's session pod
+or attaches to the one another wrapper made, waits while the rig is at spec.execution.maxPods,
+keeps the pane attached to the agent's terminal (re-attaching when the stream drops), deletes
+the pod when the pane is closed (SIGHUP, SIGTERM, SIGINT), and exits with the agent's exit code.
+Exit codes: the agent's (128+n when a signal ended it); 2 input refused, no pod created;
+1 the pod failed or was deleted before the agent exited; 129/130/143 the pane was closed.
+It needs only the session Role (pods get/list/create/delete, pods/attach create, rigs get),
+never Secrets: see docs/pod-execution.md. Example (what gt runs):
+  env GT_RIG=gastown GT_POLECAT=toast gastown-operator session -- claude --dangerously-skip-permissions`;
 
 const RUN_HELP = `
 With no kubeconfig the operator starts its embedded Kubernetes-compatible API server (data in
