@@ -143,7 +143,8 @@ or attaches to the one another wrapper made, waits while the rig is at spec.exec
 keeps the pane attached to the agent's terminal (re-attaching when the stream drops), deletes
 the pod when the pane is closed (SIGHUP, SIGTERM, SIGINT), and exits with the agent's exit code.
 Exit codes: the agent's (128+n when a signal ended it); 2 input refused, no pod created;
-1 the pod failed or was deleted before the agent exited; 129/130/143 the pane was closed.
+1 the pod failed, was deleted under the session or the API server refused it;
+129/130/143 the pane was closed (the pod is deleted).
 It needs only the session Role (pods get/list/create/delete, pods/attach create, rigs get),
 never Secrets: see docs/pod-execution.md. Example (what gt runs):
   env GT_RIG=gastown GT_POLECAT=toast gastown-operator session -- claude --dangerously-skip-permissions`;

@@ -14,6 +14,7 @@ import { PaneSession, type Pane } from '../execution/session-attach.ts';
 import { defaultRigViewName, readBranch, sessionIdentity, validBranch, type SessionIdentity } from '../execution/session-identity.ts';
 import { buildSessionPod } from '../execution/session-pod.ts';
 import { isFinished, isTransient, podProgress, SessionPods, type PodExecution, type PodProgress } from '../execution/session-pods.ts';
+import { toKubeApiError } from '../runtime/k8s.ts';
 import { resolveKubeConfig } from '../runtime/kubeconfig.ts';
 
 export interface SessionFlags {
@@ -239,8 +240,8 @@ export async function runSession(flags: SessionFlags, argv: readonly string[], i
   try {
     planned = await planSession(flags, argv, io.env, io.cwd, io.say);
   } catch (error) {
-    if (!(error instanceof Refused)) throw error;
-    io.say(error instanceof Error ? error.message : String(error));
+    const shown = error instanceof Refused ? error : toKubeApiError(error);
+    io.say(shown instanceof Error ? shown.message : String(shown));
     return EXIT_REFUSED;
   }
   const session = new Session(planned.kubeConfig, planned.plan, flags, io.pane, io.say);
@@ -256,8 +257,15 @@ export async function runSession(flags: SessionFlags, argv: readonly string[], i
     });
   });
   const ran = (async (): Promise<number> => {
-    await session.ensurePod();
-    return session.follow();
+    try {
+      await session.ensurePod();
+      return await session.follow();
+    } catch (error) {
+      // A refusal (403, 422, ...): the API server's own message, not client-node's dump.
+      const refused = toKubeApiError(error);
+      io.say(`the API server refused: ${refused instanceof Error ? refused.message : String(refused)}`);
+      return EXIT_NO_AGENT_CODE;
+    }
   })();
   const code = await Promise.race([ran, closed]);
   if (stopped !== undefined) await stopped;

@@ -107,7 +107,8 @@ function parseBody(body: unknown): unknown {
   }
 }
 
-function toKubeApiError(error: unknown): unknown {
+/** client-node's ApiException as a KubeApiError (code, reason, the Status message); anything else as is. */
+export function toKubeApiError(error: unknown): unknown {
   if (!(error instanceof ApiException)) return error;
   const body = parseBody(error.body);
   let reason: string | undefined;
