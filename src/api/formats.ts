@@ -5,7 +5,7 @@
 // patterns with Go's RE2, so each one sticks to the syntax RE2 and ECMAScript share: no
 // lookaround, no back-references, explicitly anchored.
 //
-// Sources (the gt/bd contract notes, shared/gt-contract.md, and the gt and beads sources):
+// Sources (the gt/bd contract notes, docs/gt-contract.md, and the gt and beads sources):
 // - bead IDs are `<prefix>-<hash>` with hierarchical children `<id>.<n>`. The contract's
 //   examples use a 5-character hash, but beads grows the hash adaptively with the size of the
 //   database (3 to 8 base36 characters), so any length in that range is a real bead ID.

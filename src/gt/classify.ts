@@ -1,7 +1,7 @@
 // Turns a failed gt/bd process into a GtError of the right kind.
 //
 // Guarantees: the kind depends only on the exit code and the first `Error:` line of stderr
-// (Cobra prints every error that way, gt-contract.md "General behaviour"), matched against
+// (Cobra prints every error that way, docs/gt-contract.md "General behaviour"), matched against
 // the contract's exact texts with anchored regexes; anything unrecognised is a CLIError that
 // keeps the text. Crashes (a Go panic exits 2; a signal) and a database that is down are
 // `Unavailable`: gt/bd are not usable right now, whatever was asked.
@@ -26,7 +26,7 @@ interface NotFoundRule {
 const NOT_FOUND: readonly NotFoundRule[] = [
   { pattern: /^rig '[^']*' not found/, possiblyTransient: false },
   { pattern: /^polecat '[^']*' not found in rig '[^']*'/, possiblyTransient: false },
-  // `gt convoy status` prints this for any bd failure too (gt-contract.md, Convoys).
+  // `gt convoy status` prints this for any bd failure too (docs/gt-contract.md, Convoys).
   { pattern: /^convoy '[^']*' not found/, possiblyTransient: true },
   // gt sling's getBeadInfo (and the scheduler's verifyBeadExists) print this for any bd
   // failure, a database that is down included (gastown internal/cmd/sling_helpers.go).

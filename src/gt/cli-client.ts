@@ -3,7 +3,7 @@
 //
 // Guarantees: validation happens before the runner is touched (an invalid argument never
 // queues, never spawns, never counts for the breaker); argv is built from fixed literals
-// plus validated values only; each command's non-zero exits are read per gt-contract.md
+// plus validated values only; each command's non-zero exits are read per docs/gt-contract.md
 // (bd's "no issues found", nuke refusals) before falling back to the generic classifier,
 // and a polecat listing that silently skipped rigs is an error, not a shorter list.
 import type { CallOptions, GtClient } from './client.ts';

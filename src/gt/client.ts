@@ -2,7 +2,7 @@
 //
 // Guarantees: every method validates its arguments before anything is executed, goes
 // through the one shared runner (timeout, output cap, concurrency limit, circuit breaker),
-// parses the real output per gt-contract.md, and resolves to camelCase domain types or
+// parses the real output per docs/gt-contract.md, and resolves to camelCase domain types or
 // rejects with a GtError (see errors.ts). Everything outside src/gt/ depends on this
 // interface only, so controllers can be tested with a fake and metrics hook in via the
 // runner's observer. Reads are batched where gt allows it (townStatus, polecatListAll,

@@ -64,7 +64,7 @@ export const DEFAULTS = {
 } as const;
 
 /**
- * Variables that change gt/bd output or limits (gt-contract.md): an operator that inherited
+ * Variables that change gt/bd output or limits (docs/gt-contract.md): an operator that inherited
  * them would break its own parsing, and gt's parsing of bd.
  */
 export const STRIPPED_ENV = ['BD_JSON_ENVELOPE', 'BD_AGENT_MODE', 'CLAUDE_CODE'] as const;

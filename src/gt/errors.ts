@@ -2,7 +2,7 @@
 //
 // Guarantees: every failure that leaves src/gt/ is a GtError (never a raw spawn error, zod
 // error or string), so a controller can `switch (err.kind)` exhaustively:
-//   NotFound        the CLI said the thing does not exist (exact texts of gt-contract.md).
+//   NotFound        the CLI said the thing does not exist (exact texts of docs/gt-contract.md).
 //                   `possiblyTransient` is set when gt prints the same text for a down
 //                   database (`convoy '<id>' not found`): confirm before concluding.
 //   Transient       timeout, breaker open, cancelled, or a refusal gt itself calls

@@ -13,7 +13,7 @@ export interface OpenEnum<K extends string> {
   readonly raw: string;
 }
 
-// ---- Enum vocabularies (known values per gt-contract.md) ----
+// ---- Enum vocabularies (known values per docs/gt-contract.md) ----
 
 export const RIG_STATES = ['operational', 'parked', 'docked', 'error'] as const;
 export type RigStateKind = (typeof RIG_STATES)[number];

@@ -1,7 +1,7 @@
 // Argument validation before anything is executed.
 //
 // Guarantees: an identifier (bead id, rig, polecat, convoy id, agent address) reaches a
-// process only if it matches its format from gt-contract.md; free text (convoy names, mail
+// process only if it matches its format from docs/gt-contract.md; free text (convoy names, mail
 // subjects and bodies, sling messages) only if it holds no NUL and does not start with `-`.
 // There is no shell, so quoting is not the risk: the risks are a value that gt would read
 // as a flag (`--force`), a path escape (`/..`) and ids that cannot be what the caller meant.

@@ -1,6 +1,6 @@
 // Refinery merge outcomes, derived from merge-request beads, counted once each.
 //
-// Outcome of a merge-request bead (gt-contract.md, gastown internal/refinery): not closed =
+// Outcome of a merge-request bead (docs/gt-contract.md, gastown internal/refinery): not closed =
 // still queued; closed with a `merge_commit` = success (the Engineer writes `merge_commit` and
 // `close_reason: merged` into the description, then `bd close --reason merged`: engineer.go
 // HandleMRInfoSuccess); closed with a reason starting with "merged" = success too (the

@@ -178,7 +178,7 @@ export function nukeRefusalReason(blocked: readonly NukeBlockedPolecat[]): { rea
   return { reason: Reason.CleanupStatusUnknown, message };
 }
 
-/** The sling refusal reasons of gt-contract.md, by the first line gt printed. */
+/** The sling refusal reasons of docs/gt-contract.md, by the first line gt printed. */
 export function slingRefusalReason(error: GtError): Reason {
   const text = `${error.stderr} ${error.message}`;
   if (/is closed/i.test(text)) return Reason.BeadClosed;

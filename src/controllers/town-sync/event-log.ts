@@ -1,5 +1,5 @@
 // Follows the town event log `<town>/.events.jsonl` the way `tail -F` does, as a change signal
-// (gt-contract.md, "The town event log"): it says "something happened, read the town now",
+// (docs/gt-contract.md, "The town event log"): it says "something happened, read the town now",
 // never what the town looks like.
 //
 // Guarantees:

@@ -1,6 +1,6 @@
 // The town as one sync cycle saw it: the shared, read-only observation every controller
 // reconciles against, so that one batched read of the town serves all Rigs, Polecats and
-// Convoys (gt-contract.md: never call gt per resource per tick when one call serves all).
+// Convoys (docs/gt-contract.md: never call gt per resource per tick when one call serves all).
 //
 // A snapshot is either a complete read (`ok: true`) or a failed one carrying the GtError
 // (`ok: false`): a failed read is never mistaken for an empty town (gastown #2638).

@@ -1,5 +1,5 @@
 // Reads the town's rig registry, `<town>/mayor/rigs.json`, read-only: the one gt file the
-// operator reads directly (gt-contract.md, "Town layout"), because it is where a rig's beads
+// operator reads directly (docs/gt-contract.md, "Town layout"), because it is where a rig's beads
 // prefix and git URL live and no gt command prints them as JSON.
 //
 // Guarantees: never writes; an unreadable or malformed file yields `undefined` (unknown), never

@@ -8,7 +8,7 @@
 import type { z } from 'zod';
 import { excerptOf } from '../errors.ts';
 
-/** Output that breaks gt-contract.md. Internal: callers see GtError kind ParseError. */
+/** Output that breaks docs/gt-contract.md. Internal: callers see GtError kind ParseError. */
 export class ContractViolation extends Error {
   override readonly name = 'ContractViolation';
   readonly excerpt: string;

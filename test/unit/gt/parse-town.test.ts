@@ -1,4 +1,4 @@
-// Parsers of town/rig reads against output in the real gt format (gt-contract.md).
+// Parsers of town/rig reads against output in the real gt format (docs/gt-contract.md).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContractViolation } from '../../../src/gt/parse/json.ts';
