@@ -5,6 +5,8 @@
 // objects (erasable syntax: no enums). The CRD generator, the controllers and the embedded API
 // server all read these, so a rename is one edit.
 
+import type { ConditionStatus } from '../runtime/conditions.ts';
+
 export const API_GROUP = 'gastown.gastown.io';
 export const API_VERSION = 'v1alpha1';
 export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}` as const;
@@ -127,9 +129,8 @@ export const ConvoyPhase = {
 } as const;
 export type ConvoyPhase = (typeof ConvoyPhase)[keyof typeof ConvoyPhase];
 
-export const ConditionStatus = { True: 'True', False: 'False', Unknown: 'Unknown' } as const;
-export type ConditionStatus = (typeof ConditionStatus)[keyof typeof ConditionStatus];
-export const CONDITION_STATUSES = [ConditionStatus.True, ConditionStatus.False, ConditionStatus.Unknown] as const;
+/** The schema's enum of condition statuses; the type is the runtime's (runtime/conditions.ts). */
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const satisfies readonly ConditionStatus[];
 
 /** Condition types, with the kinds that carry each. */
 export const ConditionType = {

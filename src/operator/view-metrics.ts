@@ -6,12 +6,8 @@
 import { ConditionType, type ConvoyStatus, type PolecatStatus, type RigStatus } from '../api/index.ts';
 import type { OperatorMetrics, ResourceKindName, ResourceLabels } from '../observability/metrics.ts';
 import type { KubeObject } from '../runtime/k8s.ts';
+import type { StatusSink } from '../controllers/shared/sinks.ts';
 import type { WithStatus } from '../runtime/status.ts';
-
-/** What the controllers write status through (the runtime's StatusWriter fits). */
-export interface StatusSinkLike<S extends object> {
-  write<T extends WithStatus<S>>(obj: T, status: S): Promise<T | undefined>;
-}
 
 interface Tracked {
   readonly kind: ResourceKindName;
@@ -29,7 +25,7 @@ export class ViewMetrics {
   }
 
   /** Wraps the Rig status writer. `gtName` maps a Rig to its gt rig name (the metrics' `rig`). */
-  rigSink(inner: StatusSinkLike<RigStatus>, gtName: (obj: KubeObject) => string, exists: (name: string) => boolean): StatusSinkLike<RigStatus> {
+  rigSink(inner: StatusSink<RigStatus>, gtName: (obj: KubeObject) => string, exists: (name: string) => boolean): StatusSink<RigStatus> {
     return this.#wrap(inner, (obj, status) => {
       const rig = gtName(obj);
       const name = obj.metadata?.name ?? '';
@@ -39,7 +35,7 @@ export class ViewMetrics {
     });
   }
 
-  polecatSink(inner: StatusSinkLike<PolecatStatus>, exists: (key: string) => boolean): StatusSinkLike<PolecatStatus> {
+  polecatSink(inner: StatusSink<PolecatStatus>, exists: (key: string) => boolean): StatusSink<PolecatStatus> {
     return this.#wrap(inner, (obj, status) => {
       const labels = { rig: rigOf(obj), name: obj.metadata?.name ?? '' };
       const key = `${obj.metadata?.namespace ?? ''}/${labels.name}`;
@@ -50,7 +46,7 @@ export class ViewMetrics {
     });
   }
 
-  convoySink(inner: StatusSinkLike<ConvoyStatus>, exists: (key: string) => boolean): StatusSinkLike<ConvoyStatus> {
+  convoySink(inner: StatusSink<ConvoyStatus>, exists: (key: string) => boolean): StatusSink<ConvoyStatus> {
     return this.#wrap(inner, (obj, status) => {
       const labels = { namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
       const key = `${labels.namespace}/${labels.name}`;
@@ -75,7 +71,7 @@ export class ViewMetrics {
     this.#tracked.set(id, tracked);
   }
 
-  #wrap<S extends object>(inner: StatusSinkLike<S>, observe: (obj: KubeObject, status: S) => void): StatusSinkLike<S> {
+  #wrap<S extends object>(inner: StatusSink<S>, observe: (obj: KubeObject, status: S) => void): StatusSink<S> {
     return {
       write: async <T extends WithStatus<S>>(obj: T, status: S): Promise<T | undefined> => {
         const written = await inner.write(obj, status);

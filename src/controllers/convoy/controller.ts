@@ -4,28 +4,17 @@
 // TownView of town sync, the informer cache reader, the status writer, the event recorder,
 // the clock and the configuration. Convoys hold nothing in gt that deleting the view should
 // remove (the gt convoy is the town's record), so there is no finalizer.
-import { CONVOY_KIND, decodeConvoy } from '../../api/index.ts';
-import type { ControllerDefinition } from '../../runtime/controller.ts';
+import { CONVOY_KIND, decodeConvoy, type Convoy } from '../../api/index.ts';
 import type { KubeObject } from '../../runtime/k8s.ts';
-import { controllerDefinition, type ControllerOptions } from '../shared/controller.ts';
+import { keysForChange, namespacedKey, viewController, type ControllerOptions, type ViewController } from '../shared/controller.ts';
 import type { TownChange } from '../town-sync/diff.ts';
 import { isSettled } from './decide.ts';
 import { ConvoyReconciler, type ConvoyReconcilerDeps } from './reconcile.ts';
 
 export const CONVOY_CONTROLLER_NAME = 'convoy';
 
-/** Default 2 workers. */
-export type ConvoyControllerOptions = ControllerOptions;
-
-export interface ConvoyController {
-  readonly definition: ControllerDefinition;
-  readonly reconciler: ConvoyReconciler;
-}
-
-export function createConvoyController(deps: ConvoyReconcilerDeps, options: ConvoyControllerOptions = {}): ConvoyController {
-  const reconciler = new ConvoyReconciler(deps);
-  const definition = controllerDefinition(CONVOY_CONTROLLER_NAME, CONVOY_KIND, (key, ctx) => reconciler.reconcile(key, ctx), options);
-  return { definition, reconciler };
+export function createConvoyController(deps: ConvoyReconcilerDeps, options: ControllerOptions = {}): ViewController<ConvoyReconciler> {
+  return viewController(CONVOY_CONTROLLER_NAME, CONVOY_KIND, new ConvoyReconciler(deps), options);
 }
 
 /**
@@ -39,17 +28,14 @@ export function createConvoyController(deps: ConvoyReconcilerDeps, options: Conv
 export function convoyKeysForChange(change: TownChange, convoys: readonly KubeObject[]): string[] {
   const changedConvoys = new Set(change.convoys);
   const beads = new Set(change.beads);
-  const keys: string[] = [];
-  for (const obj of convoys) {
-    const decoded = decodeConvoy(obj);
-    if (!decoded.ok || isSettled(decoded.value)) continue;
-    const c = decoded.value;
+  const affected = (c: Convoy): boolean => {
+    if (isSettled(c)) return false;
     const id = c.status?.beadsConvoyID;
-    const affected =
+    return (
       change.all ||
       (id !== undefined && (changedConvoys.has(id) || beads.has(id))) ||
-      c.spec.trackedBeads.some((b) => beads.has(b));
-    if (affected) keys.push(`${c.metadata.namespace ?? ''}/${c.metadata.name}`);
-  }
-  return keys;
+      c.spec.trackedBeads.some((b) => beads.has(b))
+    );
+  };
+  return keysForChange(convoys, decodeConvoy, affected, namespacedKey);
 }

@@ -23,6 +23,7 @@ import type { Convoy as GtConvoy, ConvoyListItem, TrackedBead } from '../../gt/i
 import { formatTime } from '../../runtime/conditions.ts';
 import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';
+import type { GtViewDecision } from '../shared/reconcile.ts';
 import type { ViewEvent } from '../shared/sinks.ts';
 import { baseStatus, conditionOf, withCondition, withSynced, withSyncFailure } from '../shared/status.ts';
 import type { TownData, TownSnapshot } from '../town-sync/snapshot.ts';
@@ -56,12 +57,7 @@ export type ConvoyAction =
 
 export type ConvoyEvent = ViewEvent;
 
-export interface ConvoyDecision {
-  readonly status: ConvoyStatus;
-  readonly actions: readonly ConvoyAction[];
-  readonly events: readonly ConvoyEvent[];
-  readonly requeueAfterMs?: number;
-}
+export type ConvoyDecision = GtViewDecision<ConvoyStatus, ConvoyAction>;
 
 // ---- What to gather ----
 

@@ -4,33 +4,18 @@
 // the shared GtClient, the TownView of town sync, the informer cache reader, the status
 // writer, the event recorder, the clock and the configuration.
 import { decodePolecat, POLECAT_KIND, PolecatPhase, type Polecat } from '../../api/index.ts';
-import type { ControllerDefinition } from '../../runtime/controller.ts';
 import type { KubeObject } from '../../runtime/k8s.ts';
-import { controllerDefinition, type ControllerOptions } from '../shared/controller.ts';
+import { keysForChange, namespacedKey, viewController, type ControllerOptions, type ViewController } from '../shared/controller.ts';
 import type { TownChange } from '../town-sync/diff.ts';
 import { followedKey } from './identity.ts';
 import { PolecatReconciler, type PolecatReconcilerDeps } from './reconcile.ts';
 
 export const POLECAT_CONTROLLER_NAME = 'polecat';
 
-/** Default 2 workers (gt calls are limited by the client). */
-export type PolecatControllerOptions = ControllerOptions;
-
 export type PolecatControllerDeps = Omit<PolecatReconcilerDeps, 'kind'>;
 
-export interface PolecatController {
-  readonly definition: ControllerDefinition;
-  readonly reconciler: PolecatReconciler;
-}
-
-export function createPolecatController(deps: PolecatControllerDeps, options: PolecatControllerOptions = {}): PolecatController {
-  const reconciler = new PolecatReconciler({ ...deps, kind: POLECAT_KIND });
-  const definition = controllerDefinition(POLECAT_CONTROLLER_NAME, POLECAT_KIND, (key, ctx) => reconciler.reconcile(key, ctx), options);
-  return { definition, reconciler };
-}
-
-function keyOf(polecat: Polecat): string {
-  return `${polecat.metadata.namespace ?? ''}/${polecat.metadata.name}`;
+export function createPolecatController(deps: PolecatControllerDeps, options: ControllerOptions = {}): ViewController<PolecatReconciler> {
+  return viewController(POLECAT_CONTROLLER_NAME, POLECAT_KIND, new PolecatReconciler({ ...deps, kind: POLECAT_KIND }), options);
 }
 
 /**
@@ -44,18 +29,14 @@ export function polecatKeysForChange(change: TownChange, polecats: readonly Kube
   const changed = new Set(change.polecats);
   const beads = new Set(change.beads);
   const rigs = new Set(change.polecats.map((k) => k.slice(0, k.indexOf('/'))));
-  const keys: string[] = [];
-  for (const obj of polecats) {
-    const decoded = decodePolecat(obj);
-    if (!decoded.ok) continue;
-    const p = decoded.value;
+  const affected = (p: Polecat): boolean => {
     const beadChanged = [p.spec.beadID, p.status?.beadID].some((b) => b !== undefined && beads.has(b));
-    const affected =
+    return (
       change.all ||
       changed.has(followedKey(p) ?? '') ||
       (beadChanged && p.status?.phase !== PolecatPhase.Terminated) ||
-      (p.status?.phase === PolecatPhase.Pending && rigs.has(p.spec.rig));
-    if (affected) keys.push(keyOf(p));
-  }
-  return keys;
+      (p.status?.phase === PolecatPhase.Pending && rigs.has(p.spec.rig))
+    );
+  };
+  return keysForChange(polecats, decodePolecat, affected, namespacedKey);
 }

@@ -8,6 +8,7 @@ import type { GtError } from '../../gt/index.ts';
 import type { GitState, PolecatListItem, PolecatStatus as GtPolecatStatus, RecoveryCheck } from '../../gt/index.ts';
 import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';
+import type { GtViewDecision } from '../shared/reconcile.ts';
 import type { ViewEvent } from '../shared/sinks.ts';
 import { baseStatus, withCondition, withoutCondition, withSynced, withSyncFailure } from '../shared/status.ts';
 import { polecatAddress, polecatKey, type TownData } from '../town-sync/snapshot.ts';
@@ -56,11 +57,7 @@ export type PolecatAction =
 
 export type PolecatEvent = ViewEvent;
 
-export interface PolecatDecision {
-  readonly status: PolecatStatus;
-  readonly actions: readonly PolecatAction[];
-  readonly events: readonly PolecatEvent[];
-  readonly requeueAfterMs?: number;
+export interface PolecatDecision extends GtViewDecision<PolecatStatus, PolecatAction> {
   /** Deletion only: the gt polecat is gone, the finalizer may be removed. */
   readonly released: boolean;
 }

@@ -77,26 +77,23 @@ export function needsGitState(check: RecoveryCheck): boolean {
   return cleanup !== 'has_uncommitted' && cleanup !== 'has_unpushed' && cleanup !== 'has_stash';
 }
 
+/** Verdicts that name their own CleanupBlocked reason (others fall back to the cleanup status). */
+const VERDICT_BLOCK_REASONS: Partial<Record<string, Reason>> = {
+  NEEDS_MQ_SUBMIT: Reason.NeedsMergeRequestSubmit,
+  PENDING_MR: Reason.PendingMergeRequest,
+};
+
+/** Cleanup statuses that say what is at risk. */
+const CLEANUP_BLOCK_REASONS: Partial<Record<string, Reason>> = {
+  has_uncommitted: Reason.UncommittedChanges,
+  has_unpushed: Reason.UnpushedCommits,
+  has_stash: Reason.StashedChanges,
+};
+
 /** The CleanupBlocked reason for a verdict other than SAFE_TO_NUKE (git state when gt gave none). */
 export function recoveryBlockReason(check: RecoveryCheck, git?: GitState): Reason {
-  switch (check.verdict.kind) {
-    case 'NEEDS_MQ_SUBMIT':
-      return Reason.NeedsMergeRequestSubmit;
-    case 'PENDING_MR':
-      return Reason.PendingMergeRequest;
-    default:
-      break;
-  }
-  switch (check.cleanupStatus.kind) {
-    case 'has_uncommitted':
-      return Reason.UncommittedChanges;
-    case 'has_unpushed':
-      return Reason.UnpushedCommits;
-    case 'has_stash':
-      return Reason.StashedChanges;
-    default:
-      break;
-  }
+  const byGt = VERDICT_BLOCK_REASONS[check.verdict.kind] ?? CLEANUP_BLOCK_REASONS[check.cleanupStatus.kind];
+  if (byGt !== undefined) return byGt;
   if (git === undefined) return Reason.CleanupStatusUnknown;
   if (git.unpushedCommits > 0) return Reason.UnpushedCommits;
   if (git.uncommittedFiles.length > 0) return Reason.UncommittedChanges;

@@ -2,26 +2,15 @@
 // ControllerDefinition, and the mapping from town-sync changes to Rig keys for the composition
 // root (which subscribes to TownObserver.onChange and enqueues what this returns).
 import { decodeRig, gtRigName, RIG_KIND } from '../../api/index.ts';
-import type { ControllerDefinition } from '../../runtime/controller.ts';
 import type { KubeObject } from '../../runtime/k8s.ts';
-import { controllerDefinition, type ControllerOptions } from '../shared/controller.ts';
+import { keysForChange, viewController, type ControllerOptions, type ViewController } from '../shared/controller.ts';
 import type { TownChange } from '../town-sync/diff.ts';
 import { RigReconciler, type RigReconcilerDeps } from './reconcile.ts';
 
 export const RIG_CONTROLLER_NAME = 'rig';
 
-/** Default 2 workers (a reconcile is a stat and at most one status write). */
-export type RigControllerOptions = ControllerOptions;
-
-export interface RigController {
-  readonly definition: ControllerDefinition;
-  readonly reconciler: RigReconciler;
-}
-
-export function createRigController(deps: RigReconcilerDeps, options: RigControllerOptions = {}): RigController {
-  const reconciler = new RigReconciler(deps);
-  const definition = controllerDefinition(RIG_CONTROLLER_NAME, RIG_KIND, (key, ctx) => reconciler.reconcile(key, ctx), options);
-  return { definition, reconciler };
+export function createRigController(deps: RigReconcilerDeps, options: ControllerOptions = {}): ViewController<RigReconciler> {
+  return viewController(RIG_CONTROLLER_NAME, RIG_KIND, new RigReconciler(deps), options);
 }
 
 /**
@@ -31,11 +20,5 @@ export function createRigController(deps: RigReconcilerDeps, options: RigControl
  */
 export function rigKeysForChange(change: TownChange, rigs: readonly KubeObject[]): string[] {
   const changed = new Set(change.rigs);
-  const keys: string[] = [];
-  for (const obj of rigs) {
-    const decoded = decodeRig(obj);
-    if (!decoded.ok) continue;
-    if (change.all || changed.has(gtRigName(decoded.value))) keys.push(decoded.value.metadata.name);
-  }
-  return keys;
+  return keysForChange(rigs, decodeRig, (rig) => change.all || changed.has(gtRigName(rig)), (rig) => rig.metadata.name);
 }

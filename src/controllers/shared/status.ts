@@ -3,7 +3,7 @@
 // new status (the previous one without `lastFailure`, which the runtime's failure reporter
 // owns). Pure and generic over the three status types.
 import { ConditionType, Reason } from '../../api/index.ts';
-import { setCondition, type Condition, type ConditionStatus } from '../../runtime/conditions.ts';
+import { findCondition, removeCondition, setCondition, type Condition, type ConditionStatus } from '../../runtime/conditions.ts';
 import type { GtFailure } from './gt-failure.ts';
 
 /** The fields the helpers touch; Rig, Polecat and Convoy statuses all have them. */
@@ -20,11 +20,11 @@ export function withCondition<S extends ViewStatus>(status: S, type: string, con
 }
 
 export function conditionOf(status: ViewStatus | undefined, type: string): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
+  return findCondition(status?.conditions, type);
 }
 
 export function withoutCondition<S extends ViewStatus>(status: S, type: string): S {
-  return { ...status, conditions: (status.conditions ?? []).filter((c) => c.type !== type) };
+  return { ...status, conditions: removeCondition(status.conditions, type) };
 }
 
 export function withSynced<S extends ViewStatus>(status: S, now: number): S {

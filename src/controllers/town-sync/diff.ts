@@ -7,7 +7,7 @@
 // snapshot, a read starts or stops failing, the failure changes kind) `all` is set, because
 // every view's conditions change, including views of things gt never reported.
 import { isDeepStrictEqual } from 'node:util';
-import { observePolecat, observeRig } from './queries.ts';
+import { townPolecat, observeRig } from './queries.ts';
 import type { TownData, TownSnapshot } from './snapshot.ts';
 
 export interface TownChange {
@@ -51,7 +51,7 @@ const beadKeys = (d: TownData): Iterable<string> => [...d.beads.keys(), ...d.mis
 /** The data-level difference of two complete reads. */
 export function diffData(before: TownData | undefined, after: TownData | undefined): Omit<TownChange, 'all'> {
   const rig = (d: TownData | undefined) => (name: string) => (d ? observeRig(d, name) : undefined);
-  const polecat = (d: TownData | undefined) => (key: string) => (d ? observePolecat(d, key) : undefined);
+  const polecat = (d: TownData | undefined) => (key: string) => (d ? townPolecat(d, key) : undefined);
   const bead = (d: TownData | undefined) => (id: string) => (d ? (d.beads.get(id) ?? (d.missingBeads.has(id) ? 'missing' : undefined)) : undefined);
   const convoy = (d: TownData | undefined) => (id: string) => d?.openConvoys.get(id);
   return {

@@ -23,6 +23,7 @@ import { z } from 'zod';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { realClock, type CancelTimer, type Clock } from '../../runtime/clock.ts';
+import { parseJsonText } from './json-text.ts';
 
 /** The log's file name inside the town root. */
 export const EVENT_LOG_FILE = '.events.jsonl';
@@ -313,13 +314,6 @@ function normaliseTs(ts: string): string {
 
 /** Parses one log line; undefined when it is not a gt event. */
 export function parseEventLine(line: string): TownEvent | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  const parsed = townEventSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  return { ...parsed.data, ts: normaliseTs(parsed.data.ts) };
+  const event = parseJsonText(townEventSchema, line);
+  return event === undefined ? undefined : { ...event, ts: normaliseTs(event.ts) };
 }

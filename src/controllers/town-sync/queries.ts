@@ -49,13 +49,13 @@ export function observeRig(data: TownData, name: string): RigObservation {
   };
 }
 
-/** Everything a Polecat's status is computed from: its list entry and its hooked bead. */
-export interface PolecatObservation {
+/** A polecat as the town shows it: its list entry and its hooked bead (what town sync diffs). */
+export interface TownPolecat {
   readonly polecat?: PolecatListItem;
   readonly bead?: Bead;
 }
 
-export function observePolecat(data: TownData, key: string): PolecatObservation {
+export function townPolecat(data: TownData, key: string): TownPolecat {
   const polecat = data.polecats.get(key);
   const bead = polecat?.issue === undefined ? undefined : data.beads.get(polecat.issue);
   return { polecat, bead };

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseJsonText } from './json-text.ts';
 import type { RigTownConfig } from './snapshot.ts';
 
 const rigsJsonSchema = z.looseObject({
@@ -26,16 +27,10 @@ export function rigsJsonPath(townRoot: string): string {
 
 /** Parses the text of `mayor/rigs.json`; undefined when it is not the registry gt writes. */
 export function parseRigsJson(text: string): Map<string, RigTownConfig> | undefined {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = rigsJsonSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
+  const registry = parseJsonText(rigsJsonSchema, text);
+  if (registry === undefined) return undefined;
   const out = new Map<string, RigTownConfig>();
-  for (const [name, entry] of Object.entries(parsed.data.rigs)) {
+  for (const [name, entry] of Object.entries(registry.rigs)) {
     const config: { gitURL?: string; beadsPrefix?: string } = {};
     if (entry.git_url !== undefined && entry.git_url !== '') config.gitURL = entry.git_url;
     if (entry.beads?.prefix !== undefined && entry.beads.prefix !== '') config.beadsPrefix = entry.beads.prefix;
