@@ -286,6 +286,3 @@ export function applyStrategicMergePatch(
   if (result === undefined) throw new StrategicMergePatchError('strategic merge patch format is not supported');
   return result;
 }
-
-/** Kinds with known patch strategies (others still merge maps; every list is replaced). */
-export const STRATEGIC_KINDS: readonly string[] = Object.keys(SCHEMAS);

@@ -8,6 +8,7 @@
 // decoder applies those rules so both wire forms store the same object.
 // Every malformed input throws ProtobufError (the server answers 400); nothing here can crash.
 import protobuf from 'protobufjs';
+import type { Json, JsonObject } from '../types.ts';
 import { PROTO_TABLE } from './table.ts';
 import type { ProtoRow, ProtoTable } from './types.ts';
 import { FLAG_INLINE, FLAG_OMITEMPTY, FLAG_POINTER, FLAG_REPEATED } from './types.ts';
@@ -29,8 +30,6 @@ export interface Envelope {
   contentType: string;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
 
 const WIRE_VARINT = 0;
 const WIRE_LENGTH = 2;
@@ -323,10 +322,6 @@ function asProtobufError(err: unknown): ProtobufError {
   return new ProtobufError(`malformed protobuf: ${err instanceof Error ? err.message : String(err)}`);
 }
 
-/** Whether the table knows how to decode this `apiVersion`/`kind`. */
-export function decodable(apiVersion: string, kind: string): boolean {
-  return PROTO_TABLE.kinds[`${apiVersion}/${kind}`] !== undefined;
-}
 
 /** Decodes a protobuf request body to its JSON object (apiVersion and kind first, as clients send). */
 export function decodeObject(body: Uint8Array): JsonObject {

@@ -116,10 +116,6 @@ export function normalizeFormat(format: string): string {
   return format.replaceAll('-', '');
 }
 
-/** True when the server checks this format (otherwise the format is ignored, like the real one). */
-export function isCheckedFormat(format: string): boolean {
-  return Object.hasOwn(CHECKERS, normalizeFormat(format));
-}
 
 /** True when `value` conforms to `format`, or the format is not one the server checks. */
 export function conformsToFormat(format: string, value: string): boolean {

@@ -20,7 +20,7 @@
 // validated. `singular` and `listKind` are derived when absent (v1 defaulting), not required.
 import { compileRule, CelCompileError } from './cel.ts';
 import { compilePattern, PatternError } from './regex.ts';
-import { prune as pruneResource, pruneValue } from './prune.ts';
+import { pruneValue } from './prune.ts';
 import type { FieldCause, JSONSchemaProps } from './types.ts';
 import { FieldPath, deepCopy, deepEqual, fieldErrors, isObject } from './types.ts';
 import { validateNode } from './validate.ts';
@@ -384,9 +384,3 @@ export function validateSchemaTree(schema: JSONSchemaProps, p: FieldPath, out: F
   return out;
 }
 
-/** Whether `obj` is unchanged by pruning against `schema` (used for stored-object checks). */
-export function isPruned(obj: Record<string, unknown>, schema: JSONSchemaProps): boolean {
-  const copy = deepCopy(obj);
-  pruneResource(copy, schema);
-  return deepEqual(copy, obj);
-}

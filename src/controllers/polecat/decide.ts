@@ -19,7 +19,7 @@ import {
 import { cleanupRemedy, ended, followedFields, followedPhase, gitStateSummary, mergeQueueUnknown, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
 import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail } from './stuck.ts';
 
-export { deletePolicy, type DeletePolicy, type SlingInFlight } from './situation.ts';
+export { deletePolicy, type DeletePolicy } from './situation.ts';
 
 export interface PolecatConfig {
   readonly escalation: EscalationConfig;

@@ -13,11 +13,6 @@ import { PolecatDiscovery } from './discovery.ts';
 import { EVENT_LOG_FILE, EventLogFollower } from './event-log.ts';
 import { TownObserver, type TownObserverOptions } from './observer.ts';
 
-export { diffTown, isEmptyChange, type TownChange } from './diff.ts';
-export { DEFAULT_DISCOVERY_NAMESPACE, planDiscovery, PolecatDiscovery, type DiscoveryPlan, type DiscoveryResult, type RetiredView } from './discovery.ts';
-export { EventLogFollower, parseEventLine, type TownEvent } from './event-log.ts';
-export { TOWN_SYNC_DEFAULTS, TownObserver, type CycleReport, type TownChangeListener, type TownObserverOptions } from './observer.ts';
-export { polecatKey, type TownData, type TownSnapshot, type TownView } from './snapshot.ts';
 
 export interface TownSyncOptions {
   readonly gt: GtClient;

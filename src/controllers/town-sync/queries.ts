@@ -3,7 +3,7 @@
 // (diff.ts) and the controllers use the same slices, so "the observed state of X changed" means
 // exactly "what X's status is computed from changed".
 import type { Bead, ConvoyListItem, PolecatListItem, Rig, RigRuntime } from '../../gt/index.ts';
-import { polecatKey, type RigTownConfig, type TownData } from './snapshot.ts';
+import type { RigTownConfig, TownData } from './snapshot.ts';
 
 /** The prefix of a bead id: everything before the last `-` of its root (`gt-abc12.1` → `gt`). */
 export function beadPrefix(beadId: string): string {
@@ -73,4 +73,3 @@ export function beadsOfInterest(
   return [...ids].sort();
 }
 
-export { polecatKey };
