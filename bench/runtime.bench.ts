@@ -10,7 +10,8 @@ import { Controller } from '../src/runtime/controller.ts';
 import { Informer } from '../src/runtime/informer.ts';
 import { KubeClient, type KubeObject } from '../src/runtime/k8s.ts';
 import { WorkQueue } from '../src/runtime/workqueue.ts';
-import { installCrd, waitFor, widgetKind } from '../test/integration/runtime/helpers.ts';
+import { eventually } from '../test/helpers/eventually.ts';
+import { installCrd, widgetKind } from '../test/integration/runtime/helpers.ts';
 import { kubeConfigAt } from '../test/integration/runtime/proxy.ts';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -93,7 +94,7 @@ async function cacheMemory(objects: number): Promise<{ perThousandKiB: number; s
   try {
     const client = new KubeClient(kubeConfigAt(api.url, api.token));
     await installCrd(client.kubeConfig);
-    await waitFor('kind', async () => (await client.list(widgetKind)).items);
+    await eventually('kind', async () => (await client.list(widgetKind)).items);
     const batch = 50;
     for (let i = 0; i < objects; i += batch) {
       await Promise.all(Array.from({ length: Math.min(batch, objects - i) }, (_, j) => client.create(widgetKind, sampleObject(i + j))));

@@ -8,6 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { eventually } from '../../helpers/eventually.ts';
+
+/** The walkthrough drives whole processes: a minute of patience, checked every 300 ms. */
+const patiently = <T>(what: string, check: () => T | Promise<T>, timeoutMs = 60_000): Promise<Exclude<T, undefined | false>> =>
+  eventually(what, check, timeoutMs, 300);
 
 const exec = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -30,20 +35,6 @@ function startOperator(dataDir: string, home: string): Operator {
   return { child, stderr: () => err, exited };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-}
 
 describe('README walkthrough: run, then drive it with kubectl', () => {
   let dir: string;
@@ -71,7 +62,7 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     await exec(KUBECTL, ['version', '--client']); // fail loudly, never skip, without kubectl
     dir = await mkdtemp(path.join(tmpdir(), 'walkthrough-'));
     op = startOperator(path.join(dir, 'data'), dir);
-    kubeconfig = await waitFor('the kubectl line', () => /kubectl --kubeconfig (\S+) get gastown/.exec(op.stderr())?.[1]);
+    kubeconfig = await patiently('the kubectl line', () => /kubectl --kubeconfig (\S+) get gastown/.exec(op.stderr())?.[1]);
   });
 
   after(async () => {
@@ -85,7 +76,7 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
   });
 
   test('the simulated rigs show as Operational Rigs', async () => {
-    const phases = await waitFor('three operational rigs', async () => {
+    const phases = await patiently('three operational rigs', async () => {
       const out = await kubectl('get', 'rigs', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.phase}{"\\n"}{end}');
       const lines = out.trim().split('\n').filter(Boolean);
       return lines.length === 3 && lines.every((l) => l.endsWith('=Operational')) ? lines : undefined;
@@ -101,11 +92,11 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     watch.stdout.on('data', (c: Buffer) => { watched += c.toString(); });
     try {
       await exec(KUBECTL, ['--kubeconfig', kubeconfig, 'apply', '-f', path.join(ROOT, 'examples/walkthrough.yaml')]);
-      const gtName = await waitFor('the polecat to be Working with its gt name', async () => {
+      const gtName = await patiently('the polecat to be Working with its gt name', async () => {
         const [phase, name] = (await jsonpath('polecat/demo', '{.status.phase} {.status.gtName}')).split(' ');
         return phase === 'Working' && name ? name : undefined;
       });
-      const convoyId = await waitFor('the convoy created in gt', async () => {
+      const convoyId = await patiently('the convoy created in gt', async () => {
         const id = await jsonpath('convoy/demo', '{.status.beadsConvoyID}');
         return /^hq-cv-[0-9a-z]{5}$/.test(id) ? id : undefined;
       });
@@ -115,12 +106,12 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
 
       // The agent finishes its bead: the Polecat goes Idle, the convoy moves to 1/2.
       await sim('gt-sim', 'done', `gastown/${gtName}`);
-      await waitFor('the polecat Idle', async () => (await jsonpath('polecat/demo', '{.status.phase}')) === 'Idle');
-      await waitFor('convoy progress 1/2', async () => (await jsonpath('convoy/demo', '{.status.progress}')) === '1/2');
+      await patiently('the polecat Idle', async () => (await jsonpath('polecat/demo', '{.status.phase}')) === 'Idle');
+      await patiently('convoy progress 1/2', async () => (await jsonpath('convoy/demo', '{.status.progress}')) === '1/2');
 
       // The other bead is closed with bd (no event-log line): the convoy completes.
       await sim('bd', 'close', 'gt-ampfz');
-      await waitFor('the convoy Completed', async () => (await jsonpath('convoy/demo', '{.status.phase}')) === 'Completed');
+      await patiently('the convoy Completed', async () => (await jsonpath('convoy/demo', '{.status.phase}')) === 'Completed');
       const all = await kubectl('get', 'gastown', '-n', 'default');
       assert.match(all, new RegExp(`convoy\\.gastown\\.gastown\\.io/demo\\s+Completed\\s+2/2\\s+${convoyId}`));
       assert.match(all, new RegExp(`polecat\\.gastown\\.gastown\\.io/demo\\s+gastown\\s+Idle\\s+gt-a61fl\\s+${gtName}`));
@@ -133,13 +124,13 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
   test('deleting the Polecat nukes the clean polecat in gt, then the view goes', async () => {
     const gtName = await jsonpath('polecat/demo', '{.status.gtName}');
     // Before: the view's phase series are exported (Idle after gt done).
-    const before = await waitFor('the demo polecat exported as Idle', async () => {
+    const before = await patiently('the demo polecat exported as Idle', async () => {
       const series = demoSeries(await scrape());
       return series.includes('gastown_polecat_phase{rig="gastown",name="demo",phase="Idle"} 1') ? series : undefined;
     }, 30_000);
     assert.ok(before.includes('gastown_polecat_phase{rig="gastown",name="demo",phase="Working"} 0'), before.join('\n'));
     await kubectl('delete', 'polecat', 'demo', '-n', 'default', '--wait=false');
-    await waitFor('the Polecat removed', async () => (await kubectl('get', 'polecats', '-n', 'default', '-o', 'name')).includes('polecat.gastown.gastown.io/demo') ? undefined : true);
+    await patiently('the Polecat removed', async () => (await kubectl('get', 'polecats', '-n', 'default', '-o', 'name')).includes('polecat.gastown.gastown.io/demo') ? undefined : true);
     const calls = (await sim('gt-sim', 'calls')).trim().split('\n').map((l) => JSON.parse(l) as { bin: string; args: string[] });
     const nukes = calls.filter((c) => c.bin === 'gt' && c.args[0] === 'polecat' && c.args[1] === 'nuke');
     assert.deepEqual(nukes.map((c) => c.args.slice(2)), [[`gastown/${gtName}`]], 'one nuke, without --force');
@@ -150,7 +141,7 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     assert.equal(ready.status, 200);
     // The deleted view's phase series are swept after the next town-sync snapshot (every 3 s):
     // the cardinality cleanup. The other series stay.
-    const text = await waitFor('the demo polecat phase series swept', async () => {
+    const text = await patiently('the demo polecat phase series swept', async () => {
       const t = await scrape();
       return demoSeries(t).length === 0 ? t : undefined;
     }, 30_000);

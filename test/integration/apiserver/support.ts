@@ -3,7 +3,7 @@
 import { request } from 'node:https';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { EmbeddedApiServer } from '../../../src/apiserver/index.ts';
-import { eventually as pollUntil } from '../../helpers/eventually.ts';
+export { eventually } from '../../helpers/eventually.ts';
 
 export interface RawResponse {
   status: number;
@@ -41,9 +41,6 @@ export function raw(server: Pick<EmbeddedApiServer, 'url' | 'token' | 'caData'>,
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  return pollUntil(what, check, timeoutMs);
-}
 
 export const WIDGET_CRD = {
   apiVersion: 'apiextensions.k8s.io/v1',

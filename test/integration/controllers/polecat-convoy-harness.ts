@@ -16,6 +16,7 @@ import { StatusWriter, type WithStatus } from '../../../src/runtime/status.ts';
 import { readCalls, type CallRecord } from '../../../sim/src/control.ts';
 import { createTown, type CreateTownOptions } from '../../../sim/src/town.ts';
 import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const repo = path.resolve(import.meta.dirname, '../../..');
 
@@ -74,16 +75,7 @@ export async function startBed(town: CreateTownOptions = {}): Promise<Bed> {
 
 /** Waits until the API server serves `kind` (CRDs are established asynchronously). */
 export async function served(kube: KubeClient, kind: ResourceKind, namespace = 'default'): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await kube.list(kind, { namespace });
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  await eventually(`${kind.plural} to be served`, async () => (await kube.list(kind, { namespace }), true), 10_000);
 }
 
 /** An event sink that keeps what a controller recorded. */

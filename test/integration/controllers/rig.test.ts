@@ -120,7 +120,7 @@ describe('Rig controller (API server + simulator)', () => {
     const beads = await eventually('beads parked', async () => {
       const r = await rig('beads');
       return r?.status?.phase === RigPhase.Parked ? r : undefined;
-    });
+    }, 30_000); // a sync cycle, plus room for a loaded 2-core CI machine
     assert.equal(ready(beads)?.reason, Reason.RigParked);
     assert.equal(beads.status?.witnessRunning, false);
     await setRigStatus(root, 'beads', 'operational');

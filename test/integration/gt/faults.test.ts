@@ -8,6 +8,7 @@ import { readlinkSync, readdirSync } from 'node:fs';
 import { clearFaults, readCalls, setFaultRules, type FaultRule } from '../../../sim/src/control.ts';
 import { isGtError, type GtError } from '../../../src/gt/index.ts';
 import { simTown, type SimTown } from './sim-town.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 let town: SimTown;
 
@@ -51,14 +52,6 @@ function groupMembers(pgid: number): string[] {
     .map((f) => f.join(' '));
 }
 
-async function poll<T>(fn: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = fn();
-    if (value !== undefined || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('hung gt', () => {
   test('is killed within timeout + 1 s and leaves no process of its group behind', async () => {
@@ -67,7 +60,7 @@ describe('hung gt', () => {
     const gt = town.client({ timeoutMs });
     const started = Date.now();
     const pending = failure(gt.polecatList('gastown'));
-    const proc = await poll(() => townProcesses()[0], timeoutMs);
+    const proc = await eventually('the hung call in the process table', () => townProcesses()[0], timeoutMs);
     assert.ok(proc, 'the hung call was seen in the process table');
     assert.ok(groupMembers(proc.pgid).length > 0);
     const err = await pending;
@@ -75,7 +68,7 @@ describe('hung gt', () => {
     assert.equal(err.kind, 'Transient');
     assert.match(err.message, /timed out/);
     assert.ok(elapsed < timeoutMs + 1_000, `rejected after ${elapsed} ms`);
-    const leftovers = await poll(() => (groupMembers(proc.pgid).length === 0 ? [] : undefined), 2_000);
+    const leftovers = await eventually('the process group to be empty', () => (groupMembers(proc.pgid).length === 0 ? [] : undefined), 2_000);
     assert.deepEqual(leftovers, [], `still running: ${groupMembers(proc.pgid).join(' | ')}`);
   });
 });

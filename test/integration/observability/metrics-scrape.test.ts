@@ -20,6 +20,7 @@ import { Controller, type ReconcileReport } from '../../../src/runtime/controlle
 import { KubeClient, type ResourceKind } from '../../../src/runtime/k8s.ts';
 import { simTown, type SimTown } from '../gt/sim-town.ts';
 import { parseScrape, type Scrape } from '../../unit/observability/prom-text.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 let town: SimTown;
 let metrics: OperatorMetrics;
@@ -73,11 +74,7 @@ async function runReconciles(keys: readonly string[], fail: (key: string) => Err
   const abort = new AbortController();
   const done = controller.run(abort.signal);
   for (const k of keys) controller.enqueue(k);
-  const deadline = Date.now() + 10_000;
-  while (reports.length < keys.length) {
-    if (Date.now() > deadline) throw new Error('reconciles did not finish');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await eventually('the reconciles to finish', () => reports.length >= keys.length, 10_000, 5);
   abort.abort();
   await done;
   return reports;

@@ -62,21 +62,6 @@ export function testLogger(): Logger {
 }
 
 /** Polls `check` until it returns a truthy value, or fails with `what` at the deadline. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 20): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 export function widget(name: string, namespace = 'default', spec: Widget['spec'] = { size: 1 }): Widget {
   return { metadata: { name, namespace }, spec };

@@ -4,7 +4,8 @@ import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.
 import { Informer, type InformerOptions } from '../../../src/runtime/informer.ts';
 import { KubeClient, objectKey } from '../../../src/runtime/k8s.ts';
 import { labelIndex } from '../../../src/runtime/store.ts';
-import { installCrd, testLogger, waitFor, widget, widgetKind, type Widget } from './helpers.ts';
+import { installCrd, testLogger, widget, widgetKind, type Widget } from './helpers.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { kubeConfigAt, startProxy, type RecordingProxy } from './proxy.ts';
 
 interface Bed {
@@ -33,7 +34,7 @@ async function bed(server: { watchHistory?: number; bookmarkIntervalMs?: number 
   const proxy = await startProxy(api.url, api.token);
   const direct = new KubeClient(kubeConfigAt(api.url, api.token));
   await installCrd(direct.kubeConfig);
-  await waitFor('the Widget kind', async () => (await direct.list(widgetKind)).items);
+  await eventually('the Widget kind', async () => (await direct.list(widgetKind)).items);
   const informer = new Informer<Widget>({
     client: new KubeClient(proxy.kubeConfig),
     kind: widgetKind,
@@ -84,7 +85,7 @@ describe('Informer', () => {
     await b.direct.create(widgetKind, widget('c', 'default', { owner: 'ann' }));
     await bump(b, 'a', 5);
     await b.direct.delete(widgetKind, { namespace: 'default', name: 'b' });
-    await waitFor('the cache to follow', () => consistent(b));
+    await eventually('the cache to follow', () => consistent(b));
     assert.deepEqual(b.events.slice(2), ['add default/c', 'update default/a', 'delete default/b']);
     assert.equal(b.informer.store.get('default/a')?.spec?.size, 5);
     assert.deepEqual(b.informer.store.byIndex('byOwner', 'ann').map(objectKey).sort(), ['default/a', 'default/c']);
@@ -111,7 +112,7 @@ describe('Informer', () => {
     await bump(b, 'c', 7);
     await new Promise((r) => setTimeout(r, 300));
     b.proxy.setRefusing(false);
-    await waitFor('the cache to converge after the outage', () => consistent(b));
+    await eventually('the cache to converge after the outage', () => consistent(b));
     assert.ok(b.events.includes('delete default/b'), 'the relist diff reported the deletion missed while away');
     assert.ok(b.events.includes('add default/d'));
     const stats = b.informer.stats();
@@ -119,7 +120,7 @@ describe('Informer', () => {
     assert.ok(stats.lists >= 2, 'it relisted');
     // Still following the watch afterwards.
     await bump(b, 'd', 42);
-    await waitFor('a later change', () => b.informer.store.get('default/d')?.spec?.size === 42);
+    await eventually('a later change', () => b.informer.store.get('default/d')?.spec?.size === 42);
   });
 
   test('410 Gone on a watch (history outrun) relists and ends consistent', async () => {
@@ -129,17 +130,17 @@ describe('Informer', () => {
     await b.informer.waitForSync(AbortSignal.timeout(10_000));
     // Make sure the first watch is live (a change arrives through it) before cutting it.
     await bump(b, 'a', 2);
-    await waitFor('the first watch to deliver', () => b.informer.store.get('default/a')?.spec?.size === 2);
+    await eventually('the first watch to deliver', () => b.informer.store.get('default/a')?.spec?.size === 2);
     const watchesBefore = b.proxy.requests.filter((r) => r.path.includes('watch=true')).length;
     // The next watch is held back until the server's history no longer reaches its version.
     b.proxy.holdWatches(true);
     b.proxy.breakConnections();
-    await waitFor('the held-back watch', () => b.proxy.requests.filter((r) => r.path.includes('watch=true')).length > watchesBefore);
+    await eventually('the held-back watch', () => b.proxy.requests.filter((r) => r.path.includes('watch=true')).length > watchesBefore);
     for (let i = 0; i < 12; i++) await bump(b, i % 2 ? 'a' : 'b', 100 + i);
     await b.direct.delete(widgetKind, { namespace: 'default', name: 'a' });
     b.proxy.holdWatches(false);
-    await waitFor('a 410 to be handled', () => b.informer.stats().expired >= 1);
-    await waitFor('the cache to converge after 410', () => consistent(b));
+    await eventually('a 410 to be handled', () => b.informer.stats().expired >= 1);
+    await eventually('the cache to converge after 410', () => consistent(b));
     assert.equal(b.informer.store.has('default/a'), false);
     assert.equal(b.informer.store.get('default/b')?.spec?.size, 110);
   });
@@ -149,10 +150,10 @@ describe('Informer', () => {
     await b.direct.create(widgetKind, widget('a'));
     start(b);
     await b.informer.waitForSync(AbortSignal.timeout(10_000));
-    await waitFor('several idle restarts', () => b.informer.stats().watches >= 4);
+    await eventually('several idle restarts', () => b.informer.stats().watches >= 4);
     assert.equal(b.informer.stats().lists, 1, 'no relist for an idle watch');
     await bump(b, 'a', 9);
-    await waitFor('a change after idle restarts', () => b.informer.store.get('default/a')?.spec?.size === 9);
+    await eventually('a change after idle restarts', () => b.informer.store.get('default/a')?.spec?.size === 9);
   });
 
   test('periodic resync re-emits every cached object', async () => {
@@ -161,7 +162,7 @@ describe('Informer', () => {
     await b.direct.create(widgetKind, widget('b'));
     start(b);
     await b.informer.waitForSync(AbortSignal.timeout(10_000));
-    await waitFor('two resyncs of each object', () =>
+    await eventually('two resyncs of each object', () =>
       ['default/a', 'default/b'].every((k) => b.events.filter((e) => e === `resync ${k}`).length >= 2),
     );
   });

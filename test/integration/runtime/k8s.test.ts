@@ -2,7 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApiServer, type TestApiServer } from '../../helpers/apiserver.ts';
 import { isConflict, KubeApiError, KubeClient } from '../../../src/runtime/k8s.ts';
-import { createNamespace, installCrd, waitFor, widget, widgetKind, type Widget } from './helpers.ts';
+import { createNamespace, installCrd, widget, widgetKind, type Widget } from './helpers.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { kubeConfigAt, startProxy, type RecordingProxy } from './proxy.ts';
 
 describe('KubeClient against the embedded API server', () => {
@@ -15,7 +16,7 @@ describe('KubeClient against the embedded API server', () => {
     client = new KubeClient(proxy.kubeConfig);
     await installCrd(kubeConfigAt(api.url, api.token));
     await createNamespace(proxy.kubeConfig, 'paging');
-    await waitFor('the Widget kind to be served', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind to be served', async () => (await client.list(widgetKind)).items);
   });
   after(async () => {
     await proxy.close();

@@ -7,7 +7,8 @@ import { KubeClient, refFromKey } from '../../../src/runtime/k8s.ts';
 import { leaseKind, type Lease } from '../../../src/runtime/leader.ts';
 import { Manager, type ManagerOptions } from '../../../src/runtime/manager.ts';
 import { lastFailureReporter, StatusWriter } from '../../../src/runtime/status.ts';
-import { installCrd, testLogger, waitFor, widget, widgetKind, type Widget } from './helpers.ts';
+import { installCrd, testLogger, widget, widgetKind, type Widget } from './helpers.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { kubeConfigAt } from './proxy.ts';
 
 const servers: TestApiServer[] = [];
@@ -62,30 +63,30 @@ describe('Manager', () => {
     const { client } = await server();
     const m = manager(client, mirrorSize(client));
     m.start();
-    await waitFor('the CRD informer to sync', () => m.crds.hasSynced());
+    await eventually('the CRD informer to sync', () => m.crds.hasSynced());
     assert.equal(m.ready(), false, 'not ready while the CRD is missing');
     assert.deepEqual(m.missingKinds().map((k) => k.plural), ['widgets']);
     assert.equal(m.healthy(), true, 'a missing CRD is not a liveness failure');
 
     await installCrd(client.kubeConfig);
-    await waitFor('ready once the CRD is established', () => m.ready());
+    await eventually('ready once the CRD is established', () => m.ready());
     await client.create(widgetKind, widget('late', 'default', { size: 3 }));
-    await waitFor('the new kind to be reconciled', async () => (await observed(client, 'late')) === 3);
+    await eventually('the new kind to be reconciled', async () => (await observed(client, 'late')) === 3);
 
     await client.delete(crdKind, { name: 'widgets.test.gastown.io' });
-    await waitFor('not ready after the CRD is gone', () => !m.ready() && m.runningControllers().length === 0);
+    await eventually('not ready after the CRD is gone', () => !m.ready() && m.runningControllers().length === 0);
 
     await installCrd(client.kubeConfig);
-    await waitFor('the Widget kind to be served again', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind to be served again', async () => (await client.list(widgetKind)).items);
     await client.create(widgetKind, widget('again', 'default', { size: 4 }));
-    await waitFor('reconciled after the CRD came back', async () => (await observed(client, 'again')) === 4);
+    await eventually('reconciled after the CRD came back', async () => (await observed(client, 'again')) === 4);
     assert.equal(m.ready(), true);
   });
 
   test('a stale-version status write conflicts, is requeued quietly and then succeeds; failures show in lastFailure', async () => {
     const { client } = await server();
     await installCrd(client.kubeConfig);
-    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind', async () => (await client.list(widgetKind)).items);
     const reports: ReconcileReport[] = [];
     const base = mirrorSize(client);
     let sabotaged = false;
@@ -108,17 +109,17 @@ describe('Manager', () => {
       reports,
     );
     m.start();
-    await waitFor('ready', () => m.ready());
+    await eventually('ready', () => m.ready());
     await client.create(widgetKind, widget('race', 'default', { size: 1 }));
-    await waitFor('the status to reflect the latest spec', async () => (await observed(client, 'race')) === 8);
+    await eventually('the status to reflect the latest spec', async () => (await observed(client, 'race')) === 8);
     assert.ok(reports.some((r) => r.errorType === 'conflict' && r.result === 'requeue'), 'the stale write conflicted');
 
     await client.create(widgetKind, widget('flaky', 'default', { size: 2 }));
-    await waitFor('lastFailure to be set', async () => {
+    await eventually('lastFailure to be set', async () => {
       const w = await client.get<Widget>(widgetKind, { namespace: 'default', name: 'flaky' });
       return w?.status?.lastFailure?.reason === 'Unavailable' || (await observed(client, 'flaky')) === 2;
     });
-    await waitFor('success to clear lastFailure', async () => {
+    await eventually('success to clear lastFailure', async () => {
       const w = await client.get<Widget>(widgetKind, { namespace: 'default', name: 'flaky' });
       return w?.status?.observed === 2 && w.status.lastFailure === undefined;
     });
@@ -128,7 +129,7 @@ describe('Manager', () => {
   test('stop drains in-flight reconciles, and cancels them at the deadline', async () => {
     const { client } = await server();
     await installCrd(client.kubeConfig);
-    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind', async () => (await client.list(widgetKind)).items);
     const started: string[] = [];
     const finished: string[] = [];
     const m = manager(client, async (key, ctx) => {
@@ -138,9 +139,9 @@ describe('Manager', () => {
       assert.equal(ctx.signal.aborted, false);
     });
     m.start();
-    await waitFor('ready', () => m.ready());
+    await eventually('ready', () => m.ready());
     await client.create(widgetKind, widget('slow'));
-    await waitFor('the reconcile to start', () => started.length === 1);
+    await eventually('the reconcile to start', () => started.length === 1);
     const result = await m.stop(10_000);
     assert.deepEqual(result, { drained: true });
     assert.deepEqual(finished, ['default/slow'], 'the in-flight reconcile finished before stop resolved');
@@ -152,7 +153,7 @@ describe('Manager', () => {
       return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
     });
     m2.start();
-    await waitFor('the stuck reconcile to start', () => stuck.length >= 1);
+    await eventually('the stuck reconcile to start', () => stuck.length >= 1);
     const t0 = Date.now();
     assert.deepEqual(await m2.stop(300), { drained: false });
     assert.ok(Date.now() - t0 < 5000, 'stop honours its deadline');
@@ -162,7 +163,7 @@ describe('Manager', () => {
   test('two managers on one API server: one reconciles; kill hands over within the lease, a clean stop at once', async () => {
     const { client } = await server();
     await installCrd(client.kubeConfig);
-    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind', async () => (await client.list(widgetKind)).items);
     const leaseDurationMs = 3000;
     const election = { namespace: 'default', name: 'widgets-leader', leaseDurationMs, renewDeadlineMs: 2000, retryPeriodMs: 200 };
     const seen = new Map<string, Set<string>>();
@@ -178,30 +179,30 @@ describe('Manager', () => {
     const b = manager(client, tracking('b'), { identity: 'b', leaderElection: election });
     a.start();
     b.start();
-    await waitFor('one leader', () => a.isLeader() !== b.isLeader());
-    await waitFor('both ready (leader and standby)', () => a.ready() && b.ready());
+    await eventually('one leader', () => a.isLeader() !== b.isLeader());
+    await eventually('both ready (leader and standby)', () => a.ready() && b.ready());
     for (const n of ['w1', 'w2', 'w3']) await client.create(widgetKind, widget(n, 'default', { size: 5 }));
-    await waitFor('all reconciled', async () => (await Promise.all(['w1', 'w2', 'w3'].map((n) => observed(client, n)))).every((v) => v === 5));
+    await eventually('all reconciled', async () => (await Promise.all(['w1', 'w2', 'w3'].map((n) => observed(client, n)))).every((v) => v === 5));
     const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
     assert.deepEqual([...seen.keys()], [leader.identity], 'only the leader reconciled');
 
     // Kill the leader: no release, so the standby waits for the lease to run out.
     const killedAt = Date.now();
     await leader.stop(1000, { releaseLease: false });
-    await waitFor('the standby to take over', () => standby.isLeader(), leaseDurationMs * 3);
+    await eventually('the standby to take over', () => standby.isLeader(), leaseDurationMs * 3);
     const killHandover = Date.now() - killedAt;
     assert.ok(killHandover <= leaseDurationMs + 2500, `handover after a kill took ${killHandover} ms`);
     await client.create(widgetKind, widget('w4', 'default', { size: 6 }));
-    await waitFor('the new leader reconciles', async () => (await observed(client, 'w4')) === 6);
+    await eventually('the new leader reconciles', async () => (await observed(client, 'w4')) === 6);
     assert.ok(seen.get(standby.identity)?.has('default/w4'));
 
     // A clean stop releases the lease: a fresh standby takes over at its next retry.
     const c = manager(client, tracking('c'), { identity: 'c', leaderElection: election });
     c.start();
-    await waitFor('c to be a ready standby', () => c.ready() && !c.isLeader());
+    await eventually('c to be a ready standby', () => c.ready() && !c.isLeader());
     const stoppedAt = Date.now();
     await standby.stop(1000);
-    await waitFor('c to take over', () => c.isLeader(), leaseDurationMs * 3);
+    await eventually('c to take over', () => c.isLeader(), leaseDurationMs * 3);
     const cleanHandover = Date.now() - stoppedAt;
     assert.ok(cleanHandover < leaseDurationMs / 2, `handover after a clean stop took ${cleanHandover} ms`);
     const lease = await client.get<Lease>(leaseKind, { namespace: 'default', name: 'widgets-leader' });
@@ -213,7 +214,7 @@ describe('Manager', () => {
   test('leader-only runnables run only on the leader and move with the lease; enqueue reaches a running controller', async () => {
     const { client } = await server();
     await installCrd(client.kubeConfig);
-    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind', async () => (await client.list(widgetKind)).items);
     const election = { namespace: 'default', name: 'runnables-leader', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 };
     const running = new Set<string>();
     const keysSeen: string[] = [];
@@ -234,25 +235,25 @@ describe('Manager', () => {
     const b = make('rb');
     a.start();
     b.start();
-    await waitFor('one leader', () => a.isLeader() !== b.isLeader());
+    await eventually('one leader', () => a.isLeader() !== b.isLeader());
     const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
-    await waitFor('the runnable on the leader', () => running.has(leader.identity));
+    await eventually('the runnable on the leader', () => running.has(leader.identity));
     assert.equal(running.has(standby.identity), false, 'a standby never runs leader-only tasks');
 
-    await waitFor('the controller running', () => leader.runningControllers().includes('widgets'));
+    await eventually('the controller running', () => leader.runningControllers().includes('widgets'));
     assert.equal(standby.enqueue('widgets', ['default/external']), false, 'a standby has no running controller');
     assert.equal(leader.enqueue('widgets', ['default/external']), true);
-    await waitFor('the externally enqueued key reconciled', () => keysSeen.includes(`${leader.identity}:default/external`));
+    await eventually('the externally enqueued key reconciled', () => keysSeen.includes(`${leader.identity}:default/external`));
 
     await leader.stop(1000);
     assert.equal(running.has(leader.identity), false, 'stop aborts the runnable');
-    await waitFor('the runnable moves to the new leader', () => running.has(standby.identity), 9000);
+    await eventually('the runnable moves to the new leader', () => running.has(standby.identity), 9000);
   });
 
   test('a lost lease cancels in-flight reconciles at once instead of draining them', async () => {
     const { client } = await server();
     await installCrd(client.kubeConfig);
-    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind', async () => (await client.list(widgetKind)).items);
     const election = { namespace: 'default', name: 'lost-leader', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 200 };
     let started = 0;
     let cancelledAt = 0;
@@ -263,16 +264,16 @@ describe('Manager', () => {
       cancelledAt = Date.now();
     }, { identity: 'holder', leaderElection: election, shutdownDeadlineMs: 60_000 });
     m.start();
-    await waitFor('leadership', () => m.isLeader());
+    await eventually('leadership', () => m.isLeader());
     await client.create(widgetKind, widget('slow', 'default', { size: 1 }));
-    await waitFor('the reconcile in flight', () => started > 0);
+    await eventually('the reconcile in flight', () => started > 0);
     // Another identity takes the lease over: our renewals fail until the renew deadline passes.
     const lease = await client.get<Lease>(leaseKind, { namespace: 'default', name: 'lost-leader' });
     const future = new Date(Date.now() + 600_000).toISOString().replace('Z', '000Z');
     await client.replace(leaseKind, { ...lease!, spec: { ...lease!.spec, holderIdentity: 'usurper', renewTime: future, acquireTime: future } });
     const lostAt = Date.now();
-    await waitFor('leadership lost', () => !m.isLeader(), 10_000);
-    await waitFor('the reconcile cancelled', () => cancelledAt > 0, 10_000);
+    await eventually('leadership lost', () => !m.isLeader(), 10_000);
+    await eventually('the reconcile cancelled', () => cancelledAt > 0, 10_000);
     assert.ok(cancelledAt - lostAt < 5_000, `cancelled ${cancelledAt - lostAt} ms after the takeover, far below the 60 s drain deadline`);
   });
 });

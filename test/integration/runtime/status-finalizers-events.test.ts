@@ -8,7 +8,8 @@ import { withFinalizer } from '../../../src/runtime/finalizers.ts';
 import { isConflict, KubeClient } from '../../../src/runtime/k8s.ts';
 import { StatusWriter } from '../../../src/runtime/status.ts';
 import { FakeClock } from '../../../src/runtime/clock.ts';
-import { installCrd, waitFor, widget, widgetKind, type Widget } from './helpers.ts';
+import { installCrd, widget, widgetKind, type Widget } from './helpers.ts';
+import { eventually } from '../../helpers/eventually.ts';
 import { kubeConfigAt, startProxy, type RecordingProxy } from './proxy.ts';
 
 type WidgetStatus = NonNullable<Widget['status']>;
@@ -22,7 +23,7 @@ describe('status, finalizers and events against the embedded API server', () => 
     proxy = await startProxy(api.url, api.token);
     client = new KubeClient(proxy.kubeConfig);
     await installCrd(kubeConfigAt(api.url, api.token));
-    await waitFor('the Widget kind', async () => (await client.list(widgetKind)).items);
+    await eventually('the Widget kind', async () => (await client.list(widgetKind)).items);
   });
   after(async () => {
     await proxy.close();

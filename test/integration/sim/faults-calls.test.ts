@@ -5,8 +5,10 @@ import { statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import * as control from '../../../sim/src/control.ts';
 import { readEvents } from '../../../sim/src/events.ts';
+import { readFaultFile } from '../../../sim/src/faults.ts';
 import { bd, gt, makeTown, parseJson, runBin } from './harness.ts';
 import type { TestTown } from './harness.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 describe('faults', () => {
   let town: TestTown;
@@ -93,9 +95,13 @@ describe('faults', () => {
     assert.equal(r.signal, 'SIGKILL');
     assert.equal(r.stdout, '');
     control.clearCalls(town.root);
+    await control.setFaultRules(town.root, [{ match: 'gt status', hang: true, remaining: 1 }]);
     const { spawn } = await import('node:child_process');
     const child = spawn(`${import.meta.dirname}/../../../sim/bin/gt`, ['status', '--json'], { cwd: town.root, env: { ...process.env, GT_SIM_NODE: process.execPath, GT_TOWN_ROOT: town.root } });
-    await new Promise((r2) => setTimeout(r2, 700));
+    // Signal only once the sim has taken its one-shot hang rule (its SIGTERM handler is
+    // installed before it reads the rules), not after a guessed delay: a slow start would
+    // otherwise die before it can log the call.
+    await eventually('the hung gt to take its fault rule', () => readFaultFile(town.root).length === 0);
     child.kill('SIGTERM');
     await new Promise((r2) => child.on('close', r2));
     const calls = control.readCalls(town.root);

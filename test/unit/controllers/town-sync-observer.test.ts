@@ -5,6 +5,7 @@ import type { TownChange } from '../../../src/controllers/town-sync/diff.ts';
 import { TownObserver } from '../../../src/controllers/town-sync/observer.ts';
 import type { TownSnapshot } from '../../../src/controllers/town-sync/snapshot.ts';
 import { bead, convoy, fakeGt, gtError, polecat, rig, type FakeTown } from './town-sync-fixtures.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -244,13 +245,7 @@ describe('TownSync across leadership terms', () => {
     try {
       const gt = fakeGt(town(1));
       const sync = new TownSync({ gt: gt.client, townRoot: dir, observer: { readRigConfigs: () => Promise.resolve(undefined) }, eventLogPollMs: 50 });
-      const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
-        const deadline = Date.now() + 10_000;
-        while (!ok()) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      };
+      const waitFor = (what: string, ok: () => boolean): Promise<true> => eventually(what, ok, 10_000, 10);
       for (const term of [1, 2]) {
         const abort = new AbortController();
         const running = sync.run(abort.signal);

@@ -43,11 +43,3 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Polls `check` every 20 ms until it is true or `timeoutMs` passes. */
-export async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return check();
-}

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { CallEvent } from '../../../src/gt/config.ts';
 import { GtError } from '../../../src/gt/errors.ts';
 import { GtRunner, requireSuccess, type CompletedCall } from '../../../src/gt/runner.ts';
-import { isAlive, makeFakeDir, waitFor } from './fake-bin.ts';
+import { eventually } from '../../helpers/eventually.ts';
+import { isAlive, makeFakeDir } from './fake-bin.ts';
 
 const fake = makeFakeDir();
 after(() => fake.cleanup());
@@ -48,7 +49,7 @@ describe('GtRunner failures', () => {
     await rejectsWith(runner(gt, { timeoutMs: 300 }).run({ bin: 'gt', args: [], label: 'gt hang' }, ok), 'Transient', /timed out after 300 ms/);
     assert.ok(Date.now() - started < 1_300, `took ${Date.now() - started} ms`);
     const pid = Number(fake.read('grandchild.pid'));
-    assert.ok(await waitFor(() => !isAlive(pid), 2_000), `grandchild ${pid} survived`);
+    assert.ok(await eventually(`grandchild ${pid} to be gone`, () => !isAlive(pid), 2_000));
   });
 
   test('output beyond the cap kills the process with a clear ParseError', async () => {

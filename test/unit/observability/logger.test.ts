@@ -12,6 +12,7 @@ import {
 import { InformerCache } from '../../../src/runtime/cache.ts';
 import { Controller } from '../../../src/runtime/controller.ts';
 import { KubeClient, type ResourceKind } from '../../../src/runtime/k8s.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 class Capture extends Writable {
   readonly chunks: string[] = [];
@@ -32,13 +33,6 @@ class Capture extends Writable {
   }
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('createLogger', () => {
   test('json: one object per line with level label number, ISO time, base fields and child fields', () => {
@@ -126,7 +120,7 @@ describe('reconcile log lines', () => {
     const done = controller.run(abort.signal);
     controller.enqueue('ns/good');
     controller.enqueue('ns/bad');
-    await until(() => runs >= 2 && out.lines().some((l) => l.msg === 'reconcile failed; requeued with backoff'), 'both reconciles logged');
+    await eventually('both reconciles logged', () => runs >= 2 && out.lines().some((l) => l.msg === 'reconcile failed; requeued with backoff'), 5_000, 5);
     abort.abort();
     await done;
 

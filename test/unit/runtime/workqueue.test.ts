@@ -8,6 +8,7 @@ import {
   TokenBucketRateLimiter,
 } from '../../../src/runtime/ratelimit.ts';
 import { WorkQueue } from '../../../src/runtime/workqueue.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -183,8 +184,7 @@ describe('WorkQueue', () => {
     })();
     await producer;
     assert.equal(producing, false);
-    const deadline = Date.now() + 10_000;
-    while ((q.len() > 0 || q.inFlight() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await eventually('the queue to empty', () => q.len() === 0 && q.inFlight() === 0, 10_000, 5);
     await q.drain();
     await Promise.all(workers);
     const totalRuns = [...runs.values()].reduce((a, b) => a + b, 0);
