@@ -232,13 +232,25 @@ class Views {
   readonly #abort = new AbortController();
   changes = 0;
   lastChange = 0;
+  /** Changes by `Kind path` (status and metadata leaves that differ), for tracing idle writes. */
+  readonly changedPaths = new Map<string, number>();
 
   constructor(client: KubeClient) {
     this.#informers = [RIG_KIND, POLECAT_KIND, CONVOY_KIND].map((kind: ResourceKind) => new Informer<KubeObject>({
       client, kind, logger: silentLogger(), backoff: { initialMs: 200, maxMs: 1_000 },
     }));
     for (const inf of this.#informers) {
-      inf.addHandlers({ update: () => { this.changes++; this.lastChange = Date.now(); }, add: () => { this.lastChange = Date.now(); } });
+      inf.addHandlers({
+        update: (before, after) => {
+          this.changes++;
+          this.lastChange = Date.now();
+          for (const leaf of changedLeaves(before, after)) {
+            const key = `${after.kind ?? '?'} ${leaf}`;
+            this.changedPaths.set(key, (this.changedPaths.get(key) ?? 0) + 1);
+          }
+        },
+        add: () => { this.lastChange = Date.now(); },
+      });
       void inf.run(this.#abort.signal);
     }
   }
@@ -252,6 +264,15 @@ class Views {
   stop(): void {
     this.#abort.abort();
   }
+}
+
+/** Paths of the leaves that differ between two versions (resourceVersion and managedFields ignored). */
+function changedLeaves(a: unknown, b: unknown, at = ''): string[] {
+  if (at === '.metadata.resourceVersion' || at === '.metadata.managedFields') return [];
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  if (!isObj(a) || !isObj(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [at || '.'];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) => changedLeaves(a[k], b[k], `${at}.${Array.isArray(a) ? '[]' : k}`));
 }
 
 function isReady(obj: KubeObject): boolean {
@@ -344,6 +365,8 @@ interface Idle {
   requestsPerMin: number | undefined;
   /** Idle API requests by verb and resource (operator alone). */
   idleByVerb: Map<string, number> | undefined;
+  /** What the idle status changes changed, by `Kind path`. */
+  changedPaths: Map<string, number>;
   rss: number[];
   apiRss: number[];
   heap: (number | undefined)[];
@@ -355,6 +378,7 @@ async function idle(env: Env, procs: Procs, views: Views, seconds: number): Prom
   await sleep(15_000);
   const calls0 = readCalls(env.townRoot).length;
   const writes0 = views.changes;
+  views.changedPaths.clear();
   const req0 = procs.requests?.snapshot();
   const rss: number[] = [];
   const apiRss: number[] = [];
@@ -377,6 +401,7 @@ async function idle(env: Env, procs: Procs, views: Views, seconds: number): Prom
     requestsPerMin: req0 && req1 ? (req1.total - req0.total) / elapsedMin : undefined,
     idleByVerb: req0 && req1 ? new Map([...req1.byVerb].map(([k, v]) => [k, v - (req0.byVerb.get(k) ?? 0)] as const).filter(([, v]) => v > 0)) : undefined,
     rss, apiRss, heap, load: load(),
+    changedPaths: new Map(views.changedPaths),
   };
 }
 
@@ -487,6 +512,7 @@ function report(results: Result[]): string {
     '', 'Failed reconciles until converged (controller, error type, count):',
     ...results.map((r) => `- ${r.town.label}${r.split ? ' (operator alone)' : ''}: ${r.conv.errors}`),
     ...(requestDetail.length > 0 ? ['', 'API requests until converged, by verb and resource (operator alone; the bench\'s own requests included: polling until the CRDs are served, 20 Convoy creates, 3 lists and 3 watches):', ...requestDetail] : []),
+    ...results.filter((r) => (r.idle?.changedPaths.size ?? 0) > 0).map((r) => `- idle changes, ${r.town.label}: ${[...r.idle!.changedPaths.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
     ...results.filter((r) => r.idle?.idleByVerb).map((r) => `- idle, ${r.town.label}: ${[...r.idle!.idleByVerb!.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
     '',
   ].join('\n');

@@ -144,7 +144,8 @@ describe('town sync: discovered polecats', () => {
   test('a polecat slung outside Kubernetes appears as a labelled view, and disappears when nuked outside', async () => {
     const bead = await addBead(root, { rig: 'gastown', title: 'outside work' });
     const { polecat } = await slingOutside(root, bead, 'gastown', { convoy: false });
-    const view = await eventually('the discovered view', async () => (await views()).find((v) => v.metadata?.labels?.[Label.Polecat] === polecat));
+    // A cycle (2 s) and a create; the margin is for a loaded 2-core CI machine.
+    const view = await eventually('the discovered view', async () => (await views()).find((v) => v.metadata?.labels?.[Label.Polecat] === polecat), 30_000);
     assert.equal(view.metadata?.name, `gastown-${polecat}`);
     assert.equal(view.metadata?.labels?.[Label.Discovered], 'true');
     assert.equal(view.metadata?.labels?.[Label.Rig], 'gastown');

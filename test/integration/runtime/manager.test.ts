@@ -268,9 +268,13 @@ describe('Manager', () => {
     await client.create(widgetKind, widget('slow', 'default', { size: 1 }));
     await eventually('the reconcile in flight', () => started > 0);
     // Another identity takes the lease over: our renewals fail until the renew deadline passes.
-    const lease = await client.get<Lease>(leaseKind, { namespace: 'default', name: 'lost-leader' });
-    const future = new Date(Date.now() + 600_000).toISOString().replace('Z', '000Z');
-    await client.replace(leaseKind, { ...lease!, spec: { ...lease!.spec, holderIdentity: 'usurper', renewTime: future, acquireTime: future } });
+    // Read-modify-write races the holder's own renewals (every 200 ms): retry on a conflict.
+    await eventually('the lease taken over', async () => {
+      const lease = await client.get<Lease>(leaseKind, { namespace: 'default', name: 'lost-leader' });
+      const future = new Date(Date.now() + 600_000).toISOString().replace('Z', '000Z');
+      await client.replace(leaseKind, { ...lease!, spec: { ...lease!.spec, holderIdentity: 'usurper', renewTime: future, acquireTime: future } });
+      return true;
+    });
     const lostAt = Date.now();
     await eventually('leadership lost', () => !m.isLeader(), 10_000);
     await eventually('the reconcile cancelled', () => cancelledAt > 0, 10_000);
