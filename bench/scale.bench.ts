@@ -367,10 +367,18 @@ interface Idle {
   idleByVerb: Map<string, number> | undefined;
   /** What the idle status changes changed, by `Kind path`. */
   changedPaths: Map<string, number>;
+  /** Idle gt/bd calls by command (first two words that are not flags). */
+  callsByCommand: Map<string, number>;
   rss: number[];
   apiRss: number[];
   heap: (number | undefined)[];
   load: string;
+}
+
+function countBy(keys: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const k of keys) out.set(k, (out.get(k) ?? 0) + 1);
+  return out;
 }
 
 async function idle(env: Env, procs: Procs, views: Views, seconds: number): Promise<Idle> {
@@ -402,6 +410,7 @@ async function idle(env: Env, procs: Procs, views: Views, seconds: number): Prom
     idleByVerb: req0 && req1 ? new Map([...req1.byVerb].map(([k, v]) => [k, v - (req0.byVerb.get(k) ?? 0)] as const).filter(([, v]) => v > 0)) : undefined,
     rss, apiRss, heap, load: load(),
     changedPaths: new Map(views.changedPaths),
+    callsByCommand: countBy(calls.map((c) => `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`)),
   };
 }
 
@@ -512,6 +521,7 @@ function report(results: Result[]): string {
     '', 'Failed reconciles until converged (controller, error type, count):',
     ...results.map((r) => `- ${r.town.label}${r.split ? ' (operator alone)' : ''}: ${r.conv.errors}`),
     ...(requestDetail.length > 0 ? ['', 'API requests until converged, by verb and resource (operator alone; the bench\'s own requests included: polling until the CRDs are served, 20 Convoy creates, 3 lists and 3 watches):', ...requestDetail] : []),
+    ...results.filter((r) => r.idle !== undefined).map((r) => `- idle gt/bd calls, ${r.town.label}: ${[...r.idle!.callsByCommand.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.cycles} cycles`),
     ...results.filter((r) => (r.idle?.changedPaths.size ?? 0) > 0).map((r) => `- idle changes, ${r.town.label}: ${[...r.idle!.changedPaths.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
     ...results.filter((r) => r.idle?.idleByVerb).map((r) => `- idle, ${r.town.label}: ${[...r.idle!.idleByVerb!.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
     '',
