@@ -62,6 +62,10 @@ export const convoyStatusSchema = z
       .max(64)
       .describe('The convoy status exactly as gt reports it (open, closed, staged_ready, ...).')
       .optional(),
+    gtStatusKnown: z
+      .boolean()
+      .describe('False when the operator does not recognise gtStatus (a newer gt value); the raw value is kept either way.')
+      .optional(),
     progress: z
       .string()
       .regex(/^[0-9]+\/[0-9]+$/)

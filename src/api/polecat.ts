@@ -42,6 +42,10 @@ export const gtPolecatStateSchema = z
       .string()
       .max(64)
       .describe('The state exactly as gt reports it: working, idle, done, stuck, stalled, zombie, or a newer value.'),
+    known: z
+      .boolean()
+      .describe('False when the operator does not recognise raw (a newer gt value); raw is kept either way.')
+      .optional(),
   })
   .describe("gt's own view of the polecat, kept verbatim so states the phase cannot express are not lost.");
 export type GTPolecatState = z.infer<typeof gtPolecatStateSchema>;
@@ -81,7 +85,11 @@ export const polecatStatusSchema = z
     cleanupStatus: z
       .string()
       .max(64)
-      .describe('gt cleanup status of the worktree: clean, has_uncommitted, has_stash, has_unpushed, unknown.')
+      .describe('gt cleanup status of the worktree, exactly as gt reports it: clean, has_uncommitted, has_stash, has_unpushed, unknown, or a newer value.')
+      .optional(),
+    cleanupStatusKnown: z
+      .boolean()
+      .describe('False when the operator does not recognise cleanupStatus (a newer gt value); the raw value is kept either way.')
       .optional(),
     lastActivity: timestampField('Last activity gt reports for the polecat.').optional(),
     stuckSince: timestampField('When the operator first saw the polecat stuck; removed when it recovers.').optional(),

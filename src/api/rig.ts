@@ -64,8 +64,10 @@ export const mergeQueueStatusSchema = z
     pending: countField('Merge requests waiting in the refinery queue.').optional(),
     inFlight: countField('Merge requests being processed.').optional(),
     blocked: countField('Merge requests blocked (conflicts, failed checks).').optional(),
-    state: z.string().max(64).describe("The queue's state as gt reports it: idle, processing, blocked.").optional(),
-    health: z.string().max(64).describe("The queue's health as gt reports it: healthy, stale, empty.").optional(),
+    state: z.string().max(64).describe("The queue's state exactly as gt reports it: idle, processing, blocked, or a newer value.").optional(),
+    stateKnown: z.boolean().describe('False when the operator does not recognise state; the raw value is kept either way.').optional(),
+    health: z.string().max(64).describe("The queue's health exactly as gt reports it: healthy, stale, empty, or a newer value.").optional(),
+    healthKnown: z.boolean().describe('False when the operator does not recognise health; the raw value is kept either way.').optional(),
     countedThrough: mergeWatermarkSchema.optional(),
   })
   .describe(
@@ -85,6 +87,10 @@ export const rigStatusSchema = z
       .string()
       .max(64)
       .describe('The rig state exactly as gt reports it (operational, parked, docked, error, ...).')
+      .optional(),
+    operationalStateKnown: z
+      .boolean()
+      .describe('False when the operator does not recognise operationalState (a newer gt value); the raw value is kept either way.')
       .optional(),
     polecatCount: countField('Polecats of the rig known to gt, idle ones included.').optional(),
     activeConvoys: countField('Open convoys tracking beads of this rig.').optional(),

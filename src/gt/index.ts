@@ -15,7 +15,7 @@ export { GtRunner } from './runner.ts';
 export type * from './types.ts';
 export {
   BEAD_STATUSES, CLEANUP_STATUSES, CONVOY_STATUSES, MQ_HEALTHS, MQ_LIST_STATUSES, MQ_STATES, POLECAT_STATES,
-  RECOVERY_VERDICTS, RIG_STATES, SERVICE_STATES,
+  RECOVERY_VERDICTS, RIG_STATES, SERVICE_STATES, isRecognized,
 } from './types.ts';
 
 /** The gt client over the real gt/bd binaries (or the simulator's). */

@@ -13,6 +13,15 @@ export interface OpenEnum<K extends string> {
   readonly raw: string;
 }
 
+/**
+ * Whether the operator recognises the raw value: it is one of the vocabulary's words. Not the
+ * same as `kind !== 'unknown'`: some vocabularies have `unknown` as a word of their own (gt's
+ * cleanup status `unknown` is a value gt prints on purpose, and the operator knows it).
+ */
+export function isRecognized<K extends string>(value: OpenEnum<K>, vocabulary: readonly K[]): boolean {
+  return (vocabulary as readonly string[]).includes(value.raw);
+}
+
 // ---- Enum vocabularies (known values per docs/gt-contract.md) ----
 
 export const RIG_STATES = ['operational', 'parked', 'docked', 'error'] as const;

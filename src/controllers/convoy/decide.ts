@@ -18,7 +18,7 @@
 // records NotificationFailed instead of sending again: the issue says never twice, and a lost
 // mail is visible in the condition while a duplicate cannot be taken back.
 import { ConditionType, ConvoyPhase, Reason, type Convoy, type ConvoyStatus } from '../../api/index.ts';
-import type { GtError } from '../../gt/index.ts';
+import { CONVOY_STATUSES, isRecognized, type ConvoyStatusKind, type GtError, type OpenEnum } from '../../gt/index.ts';
 import type { Convoy as GtConvoy, ConvoyListItem, TrackedBead } from '../../gt/index.ts';
 import { formatTime } from '../../runtime/conditions.ts';
 import { DEFAULT_RETRY_DELAYS, gtFailure, type RetryDelays } from '../shared/gt-failure.ts';
@@ -139,9 +139,9 @@ function decideProgress(obs: ConvoyObservation, town: TownData, id: string, stat
   const probe = obs.gtConvoy;
   if (probe !== undefined && !probe.ok) return convoyReadFailed(probe.error, town, id, status, now, config);
   const listed = town.openConvoys.get(id);
-  const gt: { status: string; tracked: readonly TrackedBead[] } | undefined = probe?.ok ? { status: probe.value.status.raw, tracked: probe.value.tracked } : listed === undefined ? undefined : { status: listed.status.raw, tracked: listed.tracked };
+  const gt: { status: OpenEnum<ConvoyStatusKind>; tracked: readonly TrackedBead[] } | undefined = probe?.ok ? probe.value : listed;
   if (gt === undefined) return decision(status, { requeueAfterMs: config.townWaitMs });
-  let next: ConvoyStatus = { ...status, gtStatus: gt.status.slice(0, 64) };
+  let next: ConvoyStatus = { ...status, gtStatus: gt.status.raw.slice(0, 64), gtStatusKnown: isRecognized(gt.status, CONVOY_STATUSES) };
   const trackedIds = new Set(gt.tracked.map((t) => t.id));
   const missing = obs.convoy.spec.trackedBeads.filter((b) => !trackedIds.has(b));
   const actions: ConvoyAction[] = [];

@@ -16,7 +16,7 @@ import { dispatchedBead, isDiscovered } from './identity.ts';
 import {
   classifyPolecat, followedItem, forceAllowed, probesNeeded, reassignedTo, type PolecatRef, type PolecatView, type Situation, type SituationKind,
 } from './situation.ts';
-import { cleanupRemedy, ended, followedFields, followedPhase, gitStateSummary, mergeQueueUnknown, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
+import { cleanupRemedy, cleanupStatusFields, ended, followedFields, followedPhase, gitStateSummary, mergeQueueUnknown, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
 import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail } from './stuck.ts';
 
 export { deletePolicy, type DeletePolicy } from './situation.ts';
@@ -265,7 +265,7 @@ function terminating(ctx: Ctx, s: Extract<Situation, { kind: 'terminating' }>): 
     return decision(withSyncFailure(status, failure, now), { requeueAfterMs: failure.requeueAfterMs });
   }
   const check = recovery.value;
-  const withCleanup: PolecatStatus = check.cleanupStatus.raw === '' ? status : { ...status, cleanupStatus: check.cleanupStatus.raw.slice(0, 64) };
+  const withCleanup: PolecatStatus = check.cleanupStatus.raw === '' ? status : { ...status, ...cleanupStatusFields(check.cleanupStatus) };
   const notOurs = reassignment(ctx, status, check, town.polecats.get(polecatKey(rig, name)));
   if (notOurs !== undefined) {
     const message =

@@ -5,7 +5,7 @@
 // Pure functions over plain values (no I/O, time passed in), shared by decide.ts and the
 // outcome folding of reconcile.ts, so every status the controller can write is table-tested.
 import { ConditionType, PolecatPhase, Reason, type PolecatStatus } from '../../api/index.ts';
-import type { GtError } from '../../gt/index.ts';
+import { CLEANUP_STATUSES, POLECAT_STATES, isRecognized, type CleanupStatusKind, type GtError, type OpenEnum } from '../../gt/index.ts';
 import type { Bead, GitState, NukeBlockedPolecat, PolecatListItem, RecoveryCheck } from '../../gt/index.ts';
 import { withCondition, withoutCondition } from '../shared/status.ts';
 
@@ -27,6 +27,11 @@ export function ended(status: PolecatStatus, phase: typeof PolecatPhase.Idle | t
   return withoutCondition(withoutCondition(next, ConditionType.CleanupBlocked), ConditionType.Stuck);
 }
 
+/** gt's cleanup status as the view keeps it: the raw value, and whether the operator knows it. */
+export function cleanupStatusFields(value: OpenEnum<CleanupStatusKind>): Pick<PolecatStatus, 'cleanupStatus' | 'cleanupStatusKnown'> {
+  return { cleanupStatus: value.raw.slice(0, 64), cleanupStatusKnown: isRecognized(value, CLEANUP_STATUSES) };
+}
+
 /** The followed fields of a polecat from `gt polecat list`; unknown fields keep their last value. */
 export function followedFields(status: PolecatStatus, item: PolecatListItem): PolecatStatus {
   const next: PolecatStatus = {
@@ -34,12 +39,12 @@ export function followedFields(status: PolecatStatus, item: PolecatListItem): Po
     gtName: item.name,
     rig: item.rig,
     sessionRunning: item.sessionRunning,
-    gtState: { raw: item.state.raw.slice(0, 64) },
+    gtState: { raw: item.state.raw.slice(0, 64), known: isRecognized(item.state, POLECAT_STATES) },
   };
   if (item.issue !== undefined) next.beadID = item.issue;
   if (item.branch !== undefined) next.branch = item.branch;
   if (item.sessionName !== undefined) next.session = item.sessionName;
-  if (item.cleanupStatus !== undefined) next.cleanupStatus = item.cleanupStatus.raw.slice(0, 64);
+  if (item.cleanupStatus !== undefined) Object.assign(next, cleanupStatusFields(item.cleanupStatus));
   return next;
 }
 

@@ -12,6 +12,7 @@
 // During a gt failure the last observed figures stay (the view never invents state; it only
 // says it is stale); for a rig gt no longer knows they are removed.
 import { ConditionType, Reason, RigPhase, type Rig, type RigStatus, type MergeQueueStatus } from '../../api/index.ts';
+import { MQ_HEALTHS, MQ_STATES, RIG_STATES, isRecognized } from '../../gt/index.ts';
 import { removeCondition, setCondition, type Condition, type ConditionStatus } from '../../runtime/conditions.ts';
 import { reasonForGtError } from '../shared/gt-failure.ts';
 import type { ViewEvent } from '../shared/sinks.ts';
@@ -106,7 +107,11 @@ function operational(seen: RigObservation, gtName: string): { phase: RigPhase; r
 function mergeQueueOf(seen: RigObservation): MergeQueueStatus | undefined {
   const mq = seen.runtime?.mq;
   if (!mq) return undefined;
-  return { pending: mq.pending, inFlight: mq.inFlight, blocked: mq.blocked, state: mq.state.raw, health: mq.health.raw };
+  return {
+    pending: mq.pending, inFlight: mq.inFlight, blocked: mq.blocked,
+    state: mq.state.raw, stateKnown: isRecognized(mq.state, MQ_STATES),
+    health: mq.health.raw, healthKnown: isRecognized(mq.health, MQ_HEALTHS),
+  };
 }
 
 /**
@@ -128,6 +133,7 @@ export function observedFigures(seen: RigObservation): Partial<RigStatus> {
   if (!rig) return {};
   const figures: Partial<RigStatus> = {
     operationalState: rig.status.raw,
+    operationalStateKnown: isRecognized(rig.status, RIG_STATES),
     polecatCount: seen.runtime?.polecatCount ?? rig.polecatCount,
     activeConvoys: seen.activeConvoys,
     witnessRunning: serviceRunning(seen, 'witness'),
@@ -137,7 +143,7 @@ export function observedFigures(seen: RigObservation): Partial<RigStatus> {
   return mergeQueue ? { ...figures, mergeQueue } : figures;
 }
 
-const FIGURE_FIELDS = ['operationalState', 'polecatCount', 'activeConvoys', 'witnessRunning', 'refineryRunning', 'mergeQueue'] as const;
+const FIGURE_FIELDS = ['operationalState', 'operationalStateKnown', 'polecatCount', 'activeConvoys', 'witnessRunning', 'refineryRunning', 'mergeQueue'] as const;
 
 function lastFigures(status: RigStatus | undefined): Partial<RigStatus> {
   const out: Partial<RigStatus> = {};

@@ -209,15 +209,15 @@ describe('CRD structure', () => {
   test('status fields per kind', () => {
     const fields = (kind: 'Rig' | 'Polecat' | 'Convoy') => Object.keys(at(schemaOf(crdForKind(kind)), 'status').properties ?? {});
     assert.deepEqual(fields('Rig'), [
-      'phase', 'operationalState', 'polecatCount', 'activeConvoys', 'witnessRunning', 'refineryRunning', 'mergeQueue',
+      'phase', 'operationalState', 'operationalStateKnown', 'polecatCount', 'activeConvoys', 'witnessRunning', 'refineryRunning', 'mergeQueue',
       'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Polecat'), [
-      'phase', 'gtName', 'rig', 'beadID', 'dispatchedBeadID', 'branch', 'session', 'sessionRunning', 'gtState', 'cleanupStatus', 'lastActivity',
+      'phase', 'gtName', 'rig', 'beadID', 'dispatchedBeadID', 'branch', 'session', 'sessionRunning', 'gtState', 'cleanupStatus', 'cleanupStatusKnown', 'lastActivity',
       'stuckSince', 'escalation', 'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Convoy'), [
-      'phase', 'beadsConvoyID', 'gtStatus', 'progress', 'totalBeads', 'completedCount', 'pendingCount', 'completedBeads',
+      'phase', 'beadsConvoyID', 'gtStatus', 'gtStatusKnown', 'progress', 'totalBeads', 'completedCount', 'pendingCount', 'completedBeads',
       'pendingBeads', 'beadListsTruncated', 'startedAt', 'completedAt', 'notifiedAt', 'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.equal(at(schemaOf(crdForKind('Polecat')), 'status', 'phase').enum, undefined, 'status phases are open strings');

@@ -142,6 +142,14 @@ describe('convoy decide: tracking and progress', () => {
     assert.deepEqual(cond(d.status, 'Notified'), { status: 'False', reason: Reason.NotificationNotRequested });
   });
 
+  test('a convoy status gt added later: raw kept, marked unknown', () => {
+    const snap = town({ convoys: [listedConvoy(ID, 't', [tracked('gt-aaa11', 'open'), tracked('bd-bbb22', 'open')], 'archived')] });
+    const d = decide({ convoy: running(), snapshot: snap });
+    assert.deepEqual([d.status.gtStatus, d.status.gtStatusKnown], ['archived', false]);
+    const open = decide({ convoy: running(), snapshot: town({ convoys: [listedConvoy(ID, 't', [tracked('gt-aaa11', 'open')])] }) });
+    assert.deepEqual([open.status.gtStatus, open.status.gtStatusKnown], ['open', true]);
+  });
+
   test('large convoys (5,000 beads): counts exact, lists bounded, status far below the object size limit', () => {
     const ids = Array.from({ length: 5000 }, (_, i) => `gt-${i.toString(36).padStart(5, '0')}`);
     const c = running({ spec: { trackedBeads: ids } });

@@ -10,7 +10,7 @@ import { applyEscalation, applyNuke, applySling } from '../../../src/controllers
 import { mergeQueueUnknown, needsGitState, safeToNukeProven } from '../../../src/controllers/polecat/status.ts';
 import { escalationDelay, DEFAULT_ESCALATION } from '../../../src/controllers/polecat/stuck.ts';
 import type { GtErrorKind } from '../../../src/gt/errors.ts';
-import { NOW, bead, cond, failedTown, gtError, iso, item, polecat, recovery, rig, town } from './polecat-fixtures.ts';
+import { NOW, bead, cond, failedTown, gtError, iso, item, open, polecat, recovery, rig, town } from './polecat-fixtures.ts';
 
 const decide = (obs: Partial<PolecatObservation> & Pick<PolecatObservation, 'polecat'>, now = NOW) =>
   decidePolecat({ deleting: false, snapshot: town(), ...obs }, now, DEFAULT_POLECAT_CONFIG);
@@ -136,9 +136,17 @@ describe('polecat decide: following', () => {
     assert.equal(d.status.phase, 'Working');
     assert.equal(d.status.branch, 'polecat/nux');
     assert.equal(d.status.session, 'gt-gastown-nux');
-    assert.deepEqual(d.status.gtState, { raw: 'working' });
+    assert.deepEqual(d.status.gtState, { raw: 'working', known: true });
     assert.deepEqual(cond(d.status, 'Stuck'), { status: 'False', reason: Reason.Healthy });
     assert.deepEqual(d.actions, []);
+  });
+
+  test('open enums keep gt\'s raw value and say separately whether the operator knows it', () => {
+    const newer = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'review-needed', { issue: 'gt-abc12', cleanupStatus: open('has_conflicts', []) })] }) });
+    assert.deepEqual(newer.status.gtState, { raw: 'review-needed', known: false });
+    assert.deepEqual([newer.status.cleanupStatus, newer.status.cleanupStatusKnown], ['has_conflicts', false]);
+    const said = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-abc12', cleanupStatus: open('unknown', ['unknown']) })] }) });
+    assert.deepEqual([said.status.cleanupStatus, said.status.cleanupStatusKnown], ['unknown', true], "gt's own word 'unknown' is a known value");
   });
 
   test('Working -> Idle when the bead is closed (batched bead read), with an Event', () => {

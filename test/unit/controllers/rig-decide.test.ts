@@ -94,7 +94,19 @@ describe('decideRig', () => {
     assert.equal(status.activeConvoys, 2, 'convoys tracking a gt- bead (session prefix, no registry)');
     assert.equal(status.witnessRunning, true);
     assert.equal(status.refineryRunning, true);
-    assert.deepEqual(status.mergeQueue, { pending: 2, inFlight: 1, blocked: 0, state: 'processing', health: 'healthy' });
+    assert.equal(status.operationalStateKnown, true);
+    assert.deepEqual(status.mergeQueue, { pending: 2, inFlight: 1, blocked: 0, state: 'processing', stateKnown: true, health: 'healthy', healthKnown: true });
+  });
+
+  test('a newer gt state and merge queue values: raw kept, marked unknown', () => {
+    const snap = townWith('hibernating');
+    assert.ok(snap.ok);
+    const rt = snap.rigRuntime.get('gastown');
+    assert.ok(rt?.mq);
+    const draining = { ...rt, mq: { ...rt.mq, state: { kind: 'unknown' as const, raw: 'draining' } } };
+    const { status } = decide(rigObject(), { ...snap, rigRuntime: new Map([...snap.rigRuntime, ['gastown', draining]]) });
+    assert.deepEqual([status.operationalState, status.operationalStateKnown], ['hibernating', false]);
+    assert.deepEqual([status.mergeQueue?.state, status.mergeQueue?.stateKnown, status.mergeQueue?.health, status.mergeQueue?.healthKnown], ['draining', false, 'healthy', true]);
   });
 
   for (const kind of GT_ERROR_KINDS) {
