@@ -205,8 +205,12 @@ export const Reason = {
   GTStateZombie: 'GTStateZombie',
   GTStateUnknown: 'GTStateUnknown',
   NoRecentActivity: 'NoRecentActivity',
+  /** gt reports the polecat `review-needed`: the witness's recovery has it; no mail. */
+  HandledByWitness: 'HandledByWitness',
   Healthy: 'Healthy',
   Escalated: 'Escalated',
+  /** A restart found an escalation mail recorded as pending and could not tell whether it went out. */
+  EscalationUnconfirmed: 'EscalationUnconfirmed',
 
   // Polecat cleanup (CleanupBlocked), from `gt polecat check-recovery` / `nuke`.
   SafeToNuke: 'SafeToNuke',

@@ -55,6 +55,14 @@ export const escalationStatusSchema = z
     count: countField('Escalation mails sent since the polecat got stuck.'),
     lastSentAt: timestampField('When the last escalation mail was sent.').optional(),
     nextAt: timestampField('When the next escalation mail is due (exponential backoff).').optional(),
+    pendingMail: z
+      .string()
+      .max(160)
+      .describe(
+        'Tag of the escalation mail recorded before it is sent (at most once) and not yet confirmed; the tag is ' +
+          'quoted in the mail subject, which names every stuck polecat of the rig due in the same town read.',
+      )
+      .optional(),
   })
   .describe('Escalation of a stuck polecat to its witness. Removed when the polecat recovers.');
 export type EscalationStatus = z.infer<typeof escalationStatusSchema>;

@@ -17,7 +17,7 @@ import {
   classifyPolecat, followedItem, forceAllowed, probesNeeded, reassignedTo, type PolecatRef, type PolecatView, type Situation, type SituationKind,
 } from './situation.ts';
 import { cleanupRemedy, cleanupStatusFields, ended, followedFields, followedPhase, gitStateSummary, mergeQueueUnknown, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
-import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail } from './stuck.ts';
+import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail, type PendingMailOutcome } from './stuck.ts';
 
 export { deletePolicy, type DeletePolicy } from './situation.ts';
 
@@ -48,6 +48,8 @@ export interface PolecatObservation extends PolecatView {
   readonly gitState?: Probe<GitState>;
   /** `gt polecat status`, gathered when a followed working polecat may have been silent too long. */
   readonly activity?: Probe<GtPolecatStatus>;
+  /** What became of `status.escalation.pendingMail` (the outbox, or the event log after a restart). */
+  readonly pendingMail?: PendingMailOutcome;
 }
 
 export type PolecatAction =
@@ -204,7 +206,9 @@ function following(ctx: Ctx, s: Extract<Situation, { kind: 'following' }>): Pole
     status.phase !== phase.phase && phase.phase === PolecatPhase.Idle ? [{ type: 'Normal', reason: phase.reason, message: phase.message }] : [];
   next = withPhase(next, phase.phase, phase.reason, phase.message, now);
   next = withoutCondition(next, ConditionType.CleanupBlocked);
-  const step = escalate(next, stuckVerdict(item, next.lastActivity, now, config.escalation.stuckAfterMs), obs.polecat.spec.rig, now, config.escalation);
+  const verdict = stuckVerdict(item, next.lastActivity, now, config.escalation.stuckAfterMs);
+  const where = { rig: obs.polecat.spec.rig, gtName: item.name, round: town.observedAt, now };
+  const step = escalate({ status: next, verdict, ...where, ...(obs.pendingMail === undefined ? {} : { pending: obs.pendingMail }) }, config.escalation);
   const requeue = [step.requeueAfterMs, activityRecheck(item, next.lastActivity, now, config)].filter((v): v is number => v !== undefined);
   return decision(step.status, {
     actions: step.mail ? [step.mail] : [],

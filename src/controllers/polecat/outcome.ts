@@ -1,9 +1,9 @@
 // Folding the results of a Polecat's gt actions back into its decision, purely: what a sling
 // printed (spawned / reused / already / scheduled, or a refusal), what a nuke did (removed,
-// or refused with gt's own reasons), whether an escalation mail went out. reconcile.ts runs
+// or refused with gt's own reasons). (Escalation mails are settled by stuck.ts.) reconcile.ts runs
 // an action, then hands its result here; the status it writes is the one returned.
 import { Annotation, ConditionType, PolecatPhase, Reason, type PolecatStatus } from '../../api/index.ts';
-import type { MailSendResult, NukeResult, SlingResult } from '../../gt/index.ts';
+import type { NukeResult, SlingResult } from '../../gt/index.ts';
 import { gtFailure } from '../shared/gt-failure.ts';
 import type { Probe } from '../shared/probe.ts';
 import { polecatAddress } from '../town-sync/snapshot.ts';
@@ -72,15 +72,4 @@ export function applyNuke(d: PolecatDecision, action: Nuke, result: Probe<NukeRe
   const failure = gtFailure(error, config.retry);
   const status = withCondition(withSyncFailure(d.status, failure, now), ConditionType.CleanupBlocked, 'Unknown', failure.reason, `gt polecat nuke ${target} failed: ${failure.message}`, now);
   return plus(d, { status, ...(failure.requeueAfterMs === undefined ? {} : { requeueAfterMs: failure.requeueAfterMs }) });
-}
-
-/**
- * An escalation mail's result. The escalation count was written before sending (at most one
- * mail per step, even across a crash or a stale cache): a failed send only gets an Event, and
- * the next step of the backoff tries again.
- */
-export function applyEscalation(d: PolecatDecision, address: string, result: Probe<MailSendResult>): PolecatDecision {
-  if (result.ok) return d;
-  const message = `escalation mail to ${address} failed: ${result.error.message}`.slice(0, 1024);
-  return plus(d, { status: d.status, events: [{ type: 'Warning', reason: Reason.GTError, message }] });
 }

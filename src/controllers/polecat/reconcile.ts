@@ -13,8 +13,11 @@
 //   *after* this process's last sling of it. The in-flight record (`SlingFences`) is memory
 //   only, like the ReplicaSet controller's expectations: after a restart the first snapshot
 //   is read after any earlier sling, so it shows the polecat and the view adopts it.
-// - escalation mails: the new escalation count is written first (precondition checked),
-//   then the mail is sent, so a stale cache or a crash can skip a mail but never repeat one.
+// - escalation mails: the intent (the new count and the mail's tag in `pendingMail`) is written
+//   first (precondition checked), and only then handed to the escalation outbox, which sends the
+//   intents of one rig and town read as one mail; a later reconcile settles the tag from the
+//   outbox, or after a restart from the town event log (escalation-outbox.ts), so a crash
+//   between intent and send neither repeats the mail nor loses it.
 // Deletion runs through the runtime's finalizer helper; cleanup that is held back (unsaved
 // work, or contradicting delete annotations) is a returned decision that is not `released`:
 // the finalizer stays and the view is looked at again, without counting as a failure. A view annotated on-delete "orphan" is released with no gt call at all
@@ -31,14 +34,18 @@ import { probe } from '../shared/probe.ts';
 import { carryOut, requeueOf } from '../shared/reconcile.ts';
 import type { GtViewReconcilerDeps } from '../shared/sinks.ts';
 import { DEFAULT_POLECAT_CONFIG, decidePolecat, type PolecatAction, type PolecatConfig, type PolecatDecision } from './decide.ts';
-import { applyEscalation, applyNuke, applySling } from './outcome.ts';
+import { EscalationOutbox } from './escalation-outbox.ts';
+import { applyNuke, applySling } from './outcome.ts';
 import { classifyPolecat, probesNeeded, type PolecatView, type SlingInFlight } from './situation.ts';
 import { needsGitState } from './status.ts';
+import type { PendingMailOutcome } from './stuck.ts';
 
 export interface PolecatReconcilerDeps extends GtViewReconcilerDeps<PolecatStatus, PolecatConfig> {
   /** For the finalizer patches. */
   readonly kube: KubeClient;
   readonly kind: ResourceKind;
+  /** Where escalation mails leave (one per process); default: one with no event log receipts. */
+  readonly outbox?: EscalationOutbox;
 }
 
 type PolecatObject = WithStatus<PolecatStatus>;
@@ -90,11 +97,24 @@ export class PolecatReconciler {
   readonly #config: PolecatConfig;
   readonly #fences = new SlingFences();
   readonly #log: Logger;
+  readonly #outbox: EscalationOutbox;
 
   constructor(deps: PolecatReconcilerDeps) {
     this.#deps = deps;
     this.#config = deps.config ?? DEFAULT_POLECAT_CONFIG;
     this.#log = deps.logger ?? silentLogger();
+    this.#outbox =
+      deps.outbox ?? new EscalationOutbox({ gt: deps.gt, clock: deps.clock, windowMs: this.#config.escalation.batchWindowMs, logger: this.#log });
+  }
+
+  /** What became of the escalation mail the status records as pending, if any. */
+  async #pendingMail(status: PolecatStatus | undefined): Promise<PendingMailOutcome | undefined> {
+    const tag = status?.escalation?.pendingMail;
+    if (tag === undefined) return undefined;
+    const known = this.#outbox.outcome(tag);
+    if (known !== undefined) return known;
+    const intentAt = Date.parse(status?.escalation?.lastSentAt ?? '');
+    return this.#outbox.receipt(tag, Number.isNaN(intentAt) ? 0 : intentAt);
   }
 
   async reconcile(key: string, ctx?: Pick<ReconcileContext, 'signal' | 'logger'>): Promise<ReconcileResult> {
@@ -141,7 +161,10 @@ export class PolecatReconciler {
     ]);
     // Second stage: only when gt said "not safe" without saying why.
     const gitState = r && recovery?.ok === true && needsGitState(recovery.value) ? await probe(() => gt.polecatGitState(r.rig, r.name, opts)) : undefined;
-    const probes = { ...(recovery ? { recovery } : {}), ...(gitState ? { gitState } : {}), ...(activity ? { activity } : {}) };
+    const pendingMail = await this.#pendingMail(polecat.status);
+    const probes = {
+      ...(recovery ? { recovery } : {}), ...(gitState ? { gitState } : {}), ...(activity ? { activity } : {}), ...(pendingMail ? { pendingMail } : {}),
+    };
     const decision = decidePolecat({ ...view, ...probes }, now, this.#config);
     return carryOut<PolecatStatus, PolecatAction, PolecatDecision>({
       subject: `polecat ${key}`,
@@ -171,10 +194,10 @@ export class PolecatReconciler {
         this.#log.info({ key, target: `${action.rig}/${action.name}`, force: action.force, ok: result.ok }, 'gt polecat nuke');
         return applyNuke(d, action, result, clock.now(), this.#config);
       }
-      case 'escalate': {
-        const result = await probe(() => gt.mailSend(action.address, action.subject, action.body, opts));
-        return applyEscalation(d, action.address, result);
-      }
+      case 'escalate':
+        // The intent is in status already (carryOut writes it before any action runs).
+        this.#outbox.enqueue(key, action);
+        return d;
     }
   }
 }

@@ -6,9 +6,9 @@ import { Annotation, Label, Reason } from '../../../src/api/index.ts';
 import {
   DEFAULT_POLECAT_CONFIG, decidePolecat, deletePolicy, probesFor, type DeletePolicy, type PolecatObservation,
 } from '../../../src/controllers/polecat/decide.ts';
-import { applyEscalation, applyNuke, applySling } from '../../../src/controllers/polecat/outcome.ts';
+import { applyNuke, applySling } from '../../../src/controllers/polecat/outcome.ts';
 import { mergeQueueUnknown, needsGitState, safeToNukeProven } from '../../../src/controllers/polecat/status.ts';
-import { escalationDelay, DEFAULT_ESCALATION } from '../../../src/controllers/polecat/stuck.ts';
+import { escalationDelay, escalationTag, DEFAULT_ESCALATION } from '../../../src/controllers/polecat/stuck.ts';
 import type { GtErrorKind } from '../../../src/gt/errors.ts';
 import { NOW, bead, cond, failedTown, gtError, iso, item, open, polecat, recovery, rig, town } from './polecat-fixtures.ts';
 
@@ -182,18 +182,21 @@ describe('polecat decide: stuck detection and escalation', () => {
     ['stalled', {}, 'True', Reason.GTStateStalled],
     ['zombie', {}, 'True', Reason.GTStateZombie],
     ['working', { zombie: true }, 'True', Reason.GTStateZombie],
-    ['review-needed', {}, 'Unknown', Reason.GTStateUnknown],
+    ['hibernating', {}, 'Unknown', Reason.GTStateUnknown],
   ];
   for (const [state, extra, status, reason] of states) {
     test(`gt state ${state}${extra.zombie ? ' (zombie flag)' : ''} -> Stuck=${status}/${reason}`, () => {
       const d = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', state, { issue: 'gt-abc12', ...extra })] }) });
       assert.deepEqual(cond(d.status, 'Stuck'), { status, reason });
       if (status === 'True') {
-        assert.deepEqual(d.actions, [{ type: 'escalate', address: 'gastown/witness', subject: d.actions[0]?.type === 'escalate' ? d.actions[0].subject : '', body: d.actions[0]?.type === 'escalate' ? d.actions[0].body : '' }]);
-        assert.equal(d.status.escalation?.count, 1);
+        const tag = escalationTag('gastown', NOW - 500);
+        const mail = d.actions[0];
+        assert.equal(mail?.type, 'escalate');
+        assert.deepEqual(mail?.type === 'escalate' ? [mail.tag, mail.address, mail.entry.polecat, mail.entry.count, mail.entry.of] : [], [tag, 'gastown/witness', 'gastown/nux', 1, 5]);
+        assert.deepEqual(d.status.escalation, { count: 1, lastSentAt: iso(NOW), nextAt: iso(NOW + 10 * 60_000), pendingMail: tag }, 'the intent, written before the outbox may send');
         assert.equal(d.status.stuckSince, iso(NOW));
         assert.ok(d.events.some((e) => e.type === 'Warning' && e.reason === reason));
-        assert.equal(d.requeueAfterMs, 5_000);
+        assert.equal(d.requeueAfterMs, DEFAULT_ESCALATION.batchWindowMs + 1_000, 'looked at again once the outbox has sent');
       } else {
         assert.deepEqual(d.actions, []);
       }
@@ -225,8 +228,86 @@ describe('polecat decide: stuck detection and escalation', () => {
     assert.equal(probesFor(following(), false, idle, NOW, DEFAULT_POLECAT_CONFIG).activity, false);
   });
 
-  test('backoff: 5 s doubling to 5 min, at most 10 mails', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => escalationDelay(n, DEFAULT_ESCALATION)), [5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+  test('schedule: one mail at once, repeats from 10 min doubling to 2 h, at most 5', () => {
+    assert.equal(DEFAULT_ESCALATION.maxMails, 5);
+    const min = 60_000;
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((n) => escalationDelay(n, DEFAULT_ESCALATION)), [10 * min, 20 * min, 40 * min, 80 * min, 120 * min, 120 * min, 120 * min]);
+  });
+
+  test('schedule, followed through status: mails at 0, 10, 30, 70 and 150 min, then none', () => {
+    const min = 60_000;
+    const snap = town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] });
+    let status = following().status;
+    const sentAt: number[] = [];
+    for (let t = 0; t <= 300; t += 1) {
+      const d = decide({ polecat: following({ status }), snapshot: snap, pendingMail: 'sent' }, NOW + t * min);
+      if (d.actions.some((a) => a.type === 'escalate')) sentAt.push(t);
+      status = d.status;
+    }
+    assert.deepEqual(sentAt, [0, 10, 30, 70, 150]);
+    assert.equal(status?.escalation?.count, 5);
+    assert.equal(status?.escalation?.pendingMail, undefined);
+  });
+
+  test('gt reports review-needed (the witness has it): Stuck=True/HandledByWitness, never mailed, even mid-escalation', () => {
+    const fresh = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'review-needed', { issue: 'gt-abc12' })] }) });
+    assert.deepEqual(cond(fresh.status, 'Stuck'), { status: 'True', reason: Reason.HandledByWitness });
+    assert.deepEqual(fresh.actions, []);
+    assert.equal(fresh.status.escalation, undefined);
+    assert.ok(fresh.events.some((e) => e.type === 'Normal' && e.reason === Reason.HandledByWitness));
+    const mailed = following({ status: { stuckSince: iso(NOW - 20 * 60_000), escalation: { count: 1, lastSentAt: iso(NOW - 20 * 60_000), nextAt: iso(NOW - 10 * 60_000) } } });
+    const later = decide({ polecat: mailed, snapshot: town({ polecats: [item('nux', 'review-needed', { issue: 'gt-abc12' })] }) });
+    assert.deepEqual(later.actions, [], 'a repeat that is due is not sent once the witness has the polecat');
+    assert.equal(later.status.escalation?.count, 1);
+    assert.equal(later.requeueAfterMs, DEFAULT_ESCALATION.recheckMs);
+  });
+
+  const pending = (tag = 'esc-gastown-x') =>
+    following({ status: { stuckSince: iso(NOW - 1_000), escalation: { count: 1, lastSentAt: iso(NOW - 1_000), nextAt: iso(NOW + 10 * 60_000 - 1_000), pendingMail: tag } } });
+  const stuckTown = town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] });
+
+  test('a pending mail the outbox still holds: wait, no second intent', () => {
+    for (const outcome of ['in-flight', undefined] as const) {
+      const d = decide({ polecat: pending(), snapshot: stuckTown, ...(outcome ? { pendingMail: outcome } : {}) });
+      assert.deepEqual(d.actions, []);
+      assert.equal(d.status.escalation?.pendingMail, 'esc-gastown-x');
+      assert.equal(d.requeueAfterMs, DEFAULT_ESCALATION.batchWindowMs + 1_000);
+    }
+  });
+
+  test('a pending mail that went out: settled, Escalated Event, next one at its time', () => {
+    const d = decide({ polecat: pending(), snapshot: stuckTown, pendingMail: 'sent' });
+    assert.deepEqual(d.status.escalation, { count: 1, lastSentAt: iso(NOW - 1_000), nextAt: iso(NOW + 10 * 60_000 - 1_000) });
+    assert.deepEqual(d.actions, []);
+    assert.ok(d.events.some((e) => e.reason === Reason.Escalated && e.message.includes('esc-gastown-x')));
+    assert.equal(d.requeueAfterMs, 10 * 60_000 - 1_000);
+  });
+
+  test('a pending mail gt refused: settled with a Warning, the count kept (the next repeat tries again)', () => {
+    const d = decide({ polecat: pending(), snapshot: stuckTown, pendingMail: 'failed' });
+    assert.equal(d.status.escalation?.pendingMail, undefined);
+    assert.equal(d.status.escalation?.count, 1);
+    assert.ok(d.events.some((e) => e.type === 'Warning' && e.reason === Reason.GTError));
+    assert.deepEqual(d.actions, []);
+  });
+
+  test('after a crash between intent and send: not in the event log -> sent now under the same tag; unprovable -> not resent', () => {
+    const lost = decide({ polecat: pending(), snapshot: stuckTown, pendingMail: 'not-sent' });
+    assert.deepEqual(lost.actions.map((a) => (a.type === 'escalate' ? [a.tag, a.entry.count] : [])), [['esc-gastown-x', 1]]);
+    assert.equal(lost.status.escalation?.pendingMail, 'esc-gastown-x', 'the intent stays until the outbox confirms');
+    const unknown = decide({ polecat: pending(), snapshot: stuckTown, pendingMail: 'unproven' });
+    assert.deepEqual(unknown.actions, []);
+    assert.equal(unknown.status.escalation?.pendingMail, undefined);
+    assert.ok(unknown.events.some((e) => e.type === 'Warning' && e.reason === Reason.EscalationUnconfirmed));
+  });
+
+  test('polecats of one rig due in the same town read share a tag; another read, another tag', () => {
+    const one = decide({ polecat: following(), snapshot: town({ observedAt: NOW - 500, polecats: [item('nux', 'stuck')] }) });
+    const two = decide({ polecat: following({ status: { gtName: 'toast' } }), snapshot: town({ observedAt: NOW - 500, polecats: [item('toast', 'stalled')] }) }, NOW + 40);
+    const later = decide({ polecat: following(), snapshot: town({ observedAt: NOW + 3_000, polecats: [item('nux', 'stuck')] }) }, NOW + 3_100);
+    const tags = [one, two, later].map((d) => (d.actions[0]?.type === 'escalate' ? d.actions[0].tag : undefined));
+    assert.equal(tags[0], tags[1]);
+    assert.notEqual(tags[0], tags[2]);
   });
 
   test('a mail not due yet is not sent; restart keeps the schedule from status', () => {
@@ -238,14 +319,14 @@ describe('polecat decide: stuck detection and escalation', () => {
   });
 
   test('a due mail is sent with the next delay doubled', () => {
-    const stuck = following({ status: { stuckSince: iso(NOW - 20_000), escalation: { count: 2, lastSentAt: iso(NOW - 10_000), nextAt: iso(NOW) } } });
+    const stuck = following({ status: { stuckSince: iso(NOW - 40 * 60_000), escalation: { count: 2, lastSentAt: iso(NOW - 20 * 60_000), nextAt: iso(NOW) } } });
     const d = decide({ polecat: stuck, snapshot: town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] }) });
     assert.equal(d.actions[0]?.type, 'escalate');
-    assert.deepEqual(d.status.escalation, { count: 3, lastSentAt: iso(NOW), nextAt: iso(NOW + 20_000) });
+    assert.deepEqual(d.status.escalation, { count: 3, lastSentAt: iso(NOW), nextAt: iso(NOW + 40 * 60_000), pendingMail: escalationTag('gastown', NOW - 500) });
   });
 
-  test('after 10 mails: no more mail, looked at again later', () => {
-    const stuck = following({ status: { stuckSince: iso(NOW - 3_600_000), escalation: { count: 10, lastSentAt: iso(NOW - 400_000), nextAt: iso(NOW - 100_000) } } });
+  test('after 5 mails: no more mail, looked at again later', () => {
+    const stuck = following({ status: { stuckSince: iso(NOW - 3 * 3_600_000), escalation: { count: 5, lastSentAt: iso(NOW - 2 * 3_600_000), nextAt: iso(NOW - 100_000) } } });
     const d = decide({ polecat: stuck, snapshot: town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] }) });
     assert.deepEqual(d.actions, []);
     assert.equal(d.requeueAfterMs, DEFAULT_ESCALATION.recheckMs);
@@ -555,12 +636,6 @@ describe('polecat outcomes', () => {
     assert.deepEqual(cond(d.status, 'Synced'), { status: 'False', reason: Reason.GTUnavailable });
   });
 
-  test('a failed escalation mail keeps the count (at most once per step) and says so in an Event', () => {
-    const stuck = decide({ polecat: following(), snapshot: town({ polecats: [item('nux', 'stuck')] }) });
-    const d = applyEscalation(stuck, 'gastown/witness', { ok: false, error: gtError('CLIError') });
-    assert.equal(d.status.escalation?.count, 1);
-    assert.equal(d.events.at(-1)?.type, 'Warning');
-  });
 });
 
 describe('polecat decide: SAFE_TO_NUKE must be proven (gt v1.0.1 keeps it when the merge-queue check fails)', () => {
