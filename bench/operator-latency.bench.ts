@@ -27,7 +27,7 @@ function config(townRoot: string, dataDir: string): OperatorConfig {
     town: { gtPath: SIM_GT, bdPath: SIM_BD, townRoot, simulated: true, reason: 'benchmark' },
     simActivityMs: 0, embedded: { force: true, dataDir, host: '127.0.0.1', port: 0 }, installCrds: true,
     discoveryNamespace: 'default', syncIntervalMs: SYNC_INTERVAL_MS, gtTimeoutMs: 30_000, gtConcurrency: 4,
-    stuckThresholdMs: 900_000, escalationAddress: '{rig}/witness', workers: 2, metricsAddr: '0', healthAddr: '0',
+    stuckThresholdMs: 900_000, escalationAddress: '{rig}/witness', escalationRepeatMs: 600_000, escalationMaxIntervalMs: 7_200_000, escalationMaxMails: 5, workers: 2, metricsAddr: '0', healthAddr: '0',
     leaderElection: { enabled: false, namespace: 'default', name: 'bench', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     shutdownTimeoutMs: 5_000, logger: silentLogger(),
   };

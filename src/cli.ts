@@ -61,7 +61,10 @@ export function buildCli(): Command {
     .addOption(new Option('--gt-timeout <duration>', 'timeout of one gt/bd call (the process group is killed)').argParser(positiveDuration).default(30_000, '30s'))
     .addOption(new Option('--gt-concurrency <n>', 'gt/bd calls in flight at once, for all controllers together').argParser(positiveInt).default(4))
     .addOption(new Option('--stuck-threshold <duration>', 'a working polecat silent this long is Stuck').argParser(positiveDuration).default(900_000, '15m'))
-    .addOption(new Option('--escalation-address <addr>', 'mail address for stuck polecats ({rig} = the rig)').default('{rig}/witness'))
+    .addOption(new Option('--escalation-address <addr>', 'mail address for stuck polecats ({rig} = the rig); one mail per rig for the polecats found stuck in the same town read').default('{rig}/witness'))
+    .addOption(new Option('--escalation-repeat <duration>', 'a stuck polecat is mailed once at once, then again after this delay, doubling each time').argParser(positiveDuration).default(600_000, '10m'))
+    .addOption(new Option('--escalation-max-interval <duration>', 'the longest delay between two escalation mails').argParser(positiveDuration).default(7_200_000, '2h'))
+    .addOption(new Option('--escalation-max-mails <n>', 'escalation mails per stuck polecat, the first one included (review-needed polecats are the witness\'s own: never mailed)').argParser(positiveInt).default(5))
     .addOption(new Option('--workers <n>', 'concurrent reconciles per controller').argParser(positiveInt).default(2))
     // Observability
     .addOption(new Option('--metrics-addr <addr>', 'Prometheus /metrics listen address ("0" disables; in a pod use :8080)').default('127.0.0.1:8080'))

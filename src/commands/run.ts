@@ -31,6 +31,9 @@ export interface RunFlags {
   gtConcurrency: number;
   stuckThreshold: number;
   escalationAddress: string;
+  escalationRepeat: number;
+  escalationMaxInterval: number;
+  escalationMaxMails: number;
   workers: number;
   metricsAddr: string;
   healthAddr: string;
@@ -89,6 +92,9 @@ function toConfig(flags: RunFlags, town: OperatorConfig['town'], dataDir: string
     gtConcurrency: flags.gtConcurrency,
     stuckThresholdMs: flags.stuckThreshold,
     escalationAddress: flags.escalationAddress,
+    escalationRepeatMs: flags.escalationRepeat,
+    escalationMaxIntervalMs: flags.escalationMaxInterval,
+    escalationMaxMails: flags.escalationMaxMails,
     workers: flags.workers,
     metricsAddr: flags.metricsAddr,
     healthAddr: flags.healthAddr,

@@ -34,6 +34,12 @@ export interface OperatorConfig {
   readonly stuckThresholdMs: number;
   /** Escalation mail address; `{rig}` is replaced by the rig's gt name. */
   readonly escalationAddress: string;
+  /** Delay from the first escalation mail to the first repeat; later repeats double it. */
+  readonly escalationRepeatMs: number;
+  /** The longest delay between two escalation mails. */
+  readonly escalationMaxIntervalMs: number;
+  /** Escalation mails per stuck episode, the first one included. */
+  readonly escalationMaxMails: number;
   readonly workers: number;
   readonly metricsAddr: string;
   readonly healthAddr: string;

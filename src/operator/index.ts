@@ -3,14 +3,17 @@
 // election, the three controllers, town sync as a leader-only task whose changes enqueue
 // exactly the affected views, then the health and metrics endpoints. stop() undoes it in
 // reverse: drain the controllers, release the lease, close the servers.
+import path from 'node:path';
 import { decodeRig, gtRigName, type ConvoyStatus, type PolecatStatus, type RigStatus } from '../api/index.ts';
 import { CONVOY_KIND, POLECAT_KIND, RIG_KIND } from '../api/kinds.ts';
 import { CONVOY_CONTROLLER_NAME, convoyKeysForChange, createConvoyController } from '../controllers/convoy/controller.ts';
 import { createPolecatController, POLECAT_CONTROLLER_NAME, polecatKeysForChange } from '../controllers/polecat/controller.ts';
 import { DEFAULT_POLECAT_CONFIG } from '../controllers/polecat/decide.ts';
+import { EscalationOutbox } from '../controllers/polecat/escalation-outbox.ts';
 import { createRigController, RIG_CONTROLLER_NAME, rigKeysForChange } from '../controllers/rig/controller.ts';
 import { RigMerges } from '../controllers/rig/merges.ts';
 import { TownSync } from '../controllers/town-sync/index.ts';
+import { EVENT_LOG_FILE } from '../controllers/town-sync/event-log.ts';
 import type { GtClient } from '../gt/index.ts';
 import { createGtClient } from '../gt/index.ts';
 import { startHealthServer } from '../observability/health.ts';
@@ -130,14 +133,25 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
     merges: new RigMerges({ client: gt, metrics, clock, logger: log }),
     status: views.rigSink(new StatusWriter<RigStatus>({ client, kind: RIG_KIND }), rigName, exists(RIG_KIND)),
   }, { ...common, failureReporter: reporter(RIG_KIND) }).definition);
+  const escalation = {
+    ...DEFAULT_POLECAT_CONFIG.escalation,
+    stuckAfterMs: config.stuckThresholdMs,
+    address: config.escalationAddress,
+    baseDelayMs: config.escalationRepeatMs,
+    maxDelayMs: config.escalationMaxIntervalMs,
+    maxMails: config.escalationMaxMails,
+  };
+  // One outbox for the process: it batches the rig's escalation mails across reconciles.
+  const outbox = new EscalationOutbox({
+    gt, clock, windowMs: escalation.batchWindowMs, logger: log,
+    eventLogPath: path.join(config.town.townRoot, EVENT_LOG_FILE),
+    onSettled: (keys) => manager.enqueue(POLECAT_CONTROLLER_NAME, keys),
+  });
   manager.add(createPolecatController({
-    gt, town, kube: client, clock, events, logger: log,
+    gt, town, kube: client, clock, events, logger: log, outbox,
     get: get<PolecatStatus>(POLECAT_KIND),
     status: views.polecatSink(new StatusWriter<PolecatStatus>({ client, kind: POLECAT_KIND }), exists(POLECAT_KIND)),
-    config: {
-      ...DEFAULT_POLECAT_CONFIG,
-      escalation: { ...DEFAULT_POLECAT_CONFIG.escalation, stuckAfterMs: config.stuckThresholdMs, address: config.escalationAddress },
-    },
+    config: { ...DEFAULT_POLECAT_CONFIG, escalation },
   }, { ...common, failureReporter: reporter(POLECAT_KIND) }).definition);
   manager.add(createConvoyController({
     gt, town, clock, events, logger: log,

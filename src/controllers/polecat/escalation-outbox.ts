@@ -53,7 +53,8 @@ export function escalationMailText(tag: string, rig: string, entries: readonly E
   const head = `[${tag}] ${entries.length === 1 ? 'a polecat' : `${entries.length} polecats`} of rig ${rig} need attention: `;
   const subject = `${head}${names.join(', ')}`;
   const lines = entries.map((e) => `- ${e.polecat}: ${e.message}. Stuck since ${e.stuckSince}; escalation ${e.count} of ${e.of}.`);
-  const body = [...lines, '', 'Sent by gastown-operator: one mail per rig for the polecats found stuck in the same town read.'].join('\n');
+  // The body starts with words: gt's argument check refuses text starting with "-" (a flag).
+  const body = [`Stuck polecats of rig ${rig}:`, ...lines, '', 'Sent by gastown-operator: one mail per rig for the polecats found stuck in the same town read.'].join('\n');
   return { subject: subject.length <= SUBJECT_MAX ? subject : `${subject.slice(0, SUBJECT_MAX - 1)}…`, body };
 }
 

@@ -53,6 +53,7 @@ describe('escalation outbox: batching', () => {
     const gastown = gt.sent.find((m) => m.address === 'gastown/witness');
     assert.match(gastown?.subject ?? '', /^\[esc-gastown-abc\] 3 polecats of rig gastown need attention: nux, toast, rictus$/);
     assert.equal(gastown?.body.split('\n').filter((l) => l.startsWith('- gastown/')).length, 3);
+    assert.ok(!gastown?.body.startsWith('-'), 'gt would read a leading "-" as a flag');
     assert.equal(outbox.outcome('esc-gastown-abc'), 'sent');
     assert.deepEqual(settled.map((k) => k.sort()).sort(), [['ns/nux', 'ns/rictus', 'ns/toast'], ['ns/other-rig']]);
   });
