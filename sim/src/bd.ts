@@ -1,7 +1,11 @@
 // Entry point of the simulated `bd` (beads): `show`, `close`, `list`, `create`. `--json` is
-// global in bd; top-level JSON objects carry `schema_version: 1`; BD_JSON_ENVELOPE=1 wraps
-// every JSON reply as {"schema_version":1,"data":...} (the operator must strip it). One store
-// serves every prefix, as `gt show` routing does; a down database fails every command fast.
+// global in bd. bd v1.1 (the town's version 1.2, version.ts; beads cmd/bd/output.go): top-level
+// JSON objects carry `schema_version: 1` (arrays pass through), BD_JSON_ENVELOPE=1 wraps every
+// JSON reply as {"schema_version":1,"data":...} (the operator must strip it), and without the
+// envelope every JSON reply is followed by the v2.0 deprecation notice on stderr (real bd prints
+// it only to a terminal: the sim prints it always, so the noisy case is the one tested). bd
+// v1.0 (version 1.0) has none of the three. One store serves every prefix, as `gt show`
+// routing does; a down database fails every command fast.
 import { relative } from 'node:path';
 import { flagBool, flagValue, parseArgs } from './args.ts';
 import type { ParsedArgs } from './args.ts';
@@ -12,11 +16,26 @@ import type { SimBead } from './model.ts';
 import { CommandError, err, json, out } from './output.ts';
 import { runMain } from './runtime.ts';
 import type { CommandContext } from './runtime.ts';
+import { isCurrent } from './version.ts';
 
 const GLOBAL_BOOLS = ['json', 'quiet', 'verbose', 'no-daemon', 'sandbox', 'readonly'];
 
+/** bd's one-time notice (beads cmd/bd/output.go emitEnvelopeDeprecation). */
+export const ENVELOPE_DEPRECATION =
+  'NOTE: bd --json output format will change in v2.0. Set BD_JSON_ENVELOPE=1 to opt in early. See docs/JSON_SCHEMA.md for migration details.';
+
+/** bd's outputJSON: v1.1 injects schema_version into objects or wraps everything in the envelope. */
 function emitJson(ctx: CommandContext, value: unknown): void {
-  json(ctx.output, ctx.env['BD_JSON_ENVELOPE'] === '1' ? { schema_version: 1, data: value } : value);
+  if (!isCurrent(ctx.read(), ctx.env)) {
+    json(ctx.output, value);
+    return;
+  }
+  if (ctx.env['BD_JSON_ENVELOPE'] === '1') {
+    json(ctx.output, { schema_version: 1, data: value });
+    return;
+  }
+  json(ctx.output, Array.isArray(value) || typeof value !== 'object' || value === null ? value : { ...value, schema_version: 1 });
+  err(ctx.output, ENVELOPE_DEPRECATION);
 }
 
 function show(ctx: CommandContext, parsed: ParsedArgs): void {
@@ -30,7 +49,8 @@ function show(ctx: CommandContext, parsed: ParsedArgs): void {
     else found.push(bead);
   }
   if (found.length === 0) {
-    json(ctx.output, { error: 'no issues found matching the provided IDs', schema_version: 1 });
+    // FatalErrorRespectJSON: stdout, through outputJSON on bd v1.1 (schema_version), plain before.
+    emitJson(ctx, { error: 'no issues found matching the provided IDs' });
     ctx.output.exitCode = 1;
     return;
   }
@@ -109,7 +129,7 @@ async function create(ctx: CommandContext, parsed: ParsedArgs): Promise<void> {
     }, defaultRng);
   });
   if (flagBool(parsed, 'json')) {
-    emitJson(ctx, { ...bdIssue(bead), schema_version: 1 });
+    emitJson(ctx, bdIssue(bead));
     return;
   }
   out(ctx.output, `✓ Created issue: ${bead.id}`);

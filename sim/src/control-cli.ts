@@ -9,14 +9,17 @@ import { parseFaultRules } from './faults.ts';
 import { seededRng, defaultRng } from './ids.ts';
 import type { RigStatus } from './model.ts';
 import { locateTown } from './paths.ts';
+import { parseGtVersion } from './version.ts';
 
 const HELP = `gt-sim - control the simulated Gas Town
 
 Usage: gt-sim <command> [args] [--town DIR]
 
 Commands:
-  init [DIR] [--rigs N] [--polecats N] [--beads N] [--convoys N] [--seed N]
-                                      create a ready town (DIR defaults to --town / GT_TOWN_ROOT)
+  init [DIR] [--rigs N] [--polecats N] [--beads N] [--convoys N] [--seed N] [--gt-version 1.0|1.2]
+                                      create a ready town (DIR defaults to --town / GT_TOWN_ROOT);
+                                      the town behaves like that gt release (default GT_SIM_VERSION,
+                                      else 1.2); GT_SIM_VERSION on a later gt/bd call overrides it
   add-bead <title> [--rig R] [--type T] [--priority N]   print the new bead id
   close-bead <id> [--reason R]        close a bead like bd close (no event)
   done <rig>/<polecat>                the polecat finishes its work (gt done, event done)
@@ -78,7 +81,11 @@ async function init(parsed: ParsedArgs): Promise<void> {
   const rigCount = num(parsed, 'rigs');
   const extra = ['wasteland', 'citadel', 'bullet', 'gastown2', 'farm', 'tanker'];
   const rigs = rigCount === undefined ? [...DEFAULT_RIGS] : Array.from({ length: rigCount }, (_, i) => DEFAULT_RIGS[i] ?? { name: extra[i - 2] ?? `rig${i}`, prefix: `r${i}` });
-  const opts = { rigs, polecatsPerRig: num(parsed, 'polecats'), beadsPerRig: num(parsed, 'beads'), convoys: num(parsed, 'convoys'), seed: num(parsed, 'seed') };
+  const version = flagValue(parsed, 'gt-version');
+  const opts = {
+    rigs, polecatsPerRig: num(parsed, 'polecats'), beadsPerRig: num(parsed, 'beads'), convoys: num(parsed, 'convoys'), seed: num(parsed, 'seed'),
+    gtVersion: version === undefined ? undefined : parseGtVersion(version, '--gt-version'),
+  };
   await createTown(dir, Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)));
   console.log(`Town created at ${resolve(dir)}`);
 }
@@ -184,7 +191,7 @@ const POLECAT_COMMANDS = new Set(['done', 'set-state', 'kill-session', 'dirty', 
 async function main(argv: readonly string[]): Promise<void> {
   const parsed = parseArgs(argv, {
     bools: ['help', 'no-convoy', 'open-mr', 'needs-mq-submit', 'add', 'clear'],
-    values: ['town', 'rigs', 'polecats', 'beads', 'convoys', 'seed', 'rig', 'type', 'priority', 'reason', 'uncommitted', 'unpushed', 'stash', 'cleanup-status', 'max-polecats', 'convoy-tracking-fails', 'keep', 'interval', 'outcome', 'polecat', 'queued'],
+    values: ['town', 'rigs', 'polecats', 'beads', 'convoys', 'seed', 'rig', 'type', 'priority', 'reason', 'uncommitted', 'unpushed', 'stash', 'cleanup-status', 'max-polecats', 'convoy-tracking-fails', 'keep', 'interval', 'outcome', 'polecat', 'queued', 'gt-version'],
     short: { h: 'help' },
   });
   const cmd = parsed.positionals[0];

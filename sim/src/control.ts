@@ -11,7 +11,7 @@ import { addFaults, setFaults } from './faults.ts';
 import type { FaultRule } from './faults.ts';
 import { defaultRng, pick } from './ids.ts';
 import type { Rng } from './ids.ts';
-import type { RigStatus, SimPolecat, SimSettings, SimState } from './model.ts';
+import type { RigStatus, SimBead, SimPolecat, SimSettings, SimState } from './model.ts';
 import { mutateState, readState } from './store.ts';
 import { slingToRig } from './slinging.ts';
 import { endSession } from './session/sessions.ts';
@@ -63,12 +63,15 @@ export async function closeBead(root: string, beadId: string, reason = 'Closed')
   });
 }
 
-/** `gt done` by a polecat: bead closed, polecat idle without session, event `done`. */
+/**
+ * `gt done` by a polecat: bead closed, polecat idle without session (gt v1.2: retired when
+ * clean, gone from the town), event `done`.
+ */
 export async function finishWork(root: string, rig: string, polecat: string): Promise<string | undefined> {
   return change(root, (state, events) => {
     const p = polecatOf(state, rig, polecat);
     const branch = p.branch;
-    const bead = domain.finishWork(state, p);
+    const { bead } = domain.finishWork(root, state, p);
     events.push({ type: 'done', actor: domain.agentAddress(p), payload: { bead: bead?.id ?? '', branch } });
     return bead?.id;
   });
@@ -261,9 +264,14 @@ export async function pruneEventLog(root: string, keep = 0): Promise<number> {
 
 type TickAction = 'sling' | 'done' | 'bead' | 'stuck' | 'death' | 'convoy-check';
 
+/** A work bead: a task that is not a convoy (gt v1.2 convoys are tasks too). */
+function isWork(bead: SimBead): boolean {
+  return bead.issueType === 'task' && !domain.isConvoy(bead);
+}
+
 function tickAction(state: SimState, rng: Rng): TickAction {
   const working = Object.values(state.polecats).some((p) => p.hookBead !== undefined && p.sessionRunning);
-  const open = Object.values(state.beads).some((b) => b.issueType === 'task' && b.status === 'open');
+  const open = Object.values(state.beads).some((b) => isWork(b) && b.status === 'open');
   const roll = rng();
   if (roll < 0.3 && open) return 'sling';
   if (roll < 0.6 && working) return 'done';
@@ -281,7 +289,7 @@ function workingPolecat(state: SimState, rng: Rng): SimPolecat | undefined {
 function tickSling(root: string, state: SimState, events: EventInput[], rng: Rng): string {
   const rigs = Object.values(state.rigs).filter((r) => r.status === 'operational');
   const prefixes = new Set(rigs.map((r) => r.prefix));
-  const beads = Object.values(state.beads).filter((b) => b.issueType === 'task' && b.status === 'open' && prefixes.has(domain.beadPrefix(b.id)));
+  const beads = Object.values(state.beads).filter((b) => isWork(b) && b.status === 'open' && prefixes.has(domain.beadPrefix(b.id)));
   if (beads.length === 0) return 'idle: nothing to sling';
   const bead = pick(rng, beads);
   const rig = rigs.find((r) => r.prefix === domain.beadPrefix(bead.id));
@@ -309,9 +317,9 @@ function applyTick(root: string, state: SimState, events: EventInput[], rng: Rng
   if (action === 'sling') return tickSling(root, state, events, rng);
   if (action === 'done' && p !== undefined) {
     const branch = p.branch;
-    const bead = domain.finishWork(state, p);
+    const { bead, retired } = domain.finishWork(root, state, p);
     events.push({ type: 'done', actor: domain.agentAddress(p), payload: { bead: bead?.id ?? '', branch } });
-    return `${p.rig}/${p.name} finished ${bead?.id ?? 'its work'}`;
+    return `${p.rig}/${p.name} finished ${bead?.id ?? 'its work'}${retired ? ' and was retired' : ''}`;
   }
   if (action === 'stuck' && p !== undefined) {
     p.state = 'stuck';

@@ -8,12 +8,20 @@
 // 2026-04-30 a8bd79bf: internal/cmd/polecat.go applyMQCheck with hasSubmittableWork and
 // mqNotRequired, as printed through polecat.DecideWorkstate, with `blockers` and
 // `mq_status: not_required`). See recoveryStatus for what of current gt is not modelled.
+// Where gt v1.2 differs (version.ts: retirement by `gt done`, the workstate fields, PENDING_MR,
+// label-typed convoys), the functions take the town's version from `townVersion`.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from './ids.ts';
 import { freshId, nextPolecatName } from './ids.ts';
 import type { SimBead, SimPolecat, SimRig, SimState } from './model.ts';
 import { polecatKey } from './model.ts';
+import { isCurrent } from './version.ts';
+
+/** Whether this process acts as gt v1.2 on `state` (the town's version, or GT_SIM_VERSION). */
+export function townIsCurrent(state: SimState): boolean {
+  return isCurrent(state, process.env);
+}
 
 export const TOWN_PREFIX = 'hq';
 
@@ -125,8 +133,18 @@ export function hookBead(state: SimState, p: SimPolecat, bead: SimBead): void {
   p.lastActivity = now;
 }
 
-/** `gt done`: the bead is closed, the hook cleared, the session ends and the polecat idles. */
-export function finishWork(state: SimState, p: SimPolecat): SimBead | undefined {
+export interface FinishResult {
+  readonly bead: SimBead | undefined;
+  /** gt v1.2: a clean completion removed the polecat (record and worktree). */
+  readonly retired: boolean;
+}
+
+/**
+ * `gt done`: the bead is closed, the hook cleared, the session ends and the polecat idles. On
+ * gt v1.2 a clean completion retires the polecat instead (its sandbox is removed, gastown PR
+ * #4222); a polecat with unsaved work stays, idle with its self-reported cleanup status.
+ */
+export function finishWork(root: string, state: SimState, p: SimPolecat): FinishResult {
   const now = nowIso();
   const bead = p.hookBead !== undefined ? state.beads[p.hookBead] : undefined;
   if (bead !== undefined) closeBead(bead, 'Completed by polecat');
@@ -136,7 +154,9 @@ export function finishWork(state: SimState, p: SimPolecat): SimBead | undefined 
   p.state = 'idle';
   p.sessionRunning = false;
   p.lastActivity = now;
-  return bead;
+  const retired = townIsCurrent(state) && p.cleanupStatus === 'clean' && openMr(state, p) === undefined;
+  if (retired) removePolecat(root, state, p);
+  return { bead, retired };
 }
 
 export function closeBead(bead: SimBead, reason: string): void {
@@ -147,10 +167,15 @@ export function closeBead(bead: SimBead, reason: string): void {
   bead.updatedAt = now;
 }
 
-/** The state `gt polecat list` prints: session liveness overrides stale working/idle/done. */
-export function listState(p: SimPolecat): string {
+/**
+ * The state `gt polecat list` prints: session liveness overrides stale working/idle/done. gt
+ * v1.2 rewrites a live idle/done polecat to `working` only when it holds an issue
+ * (effectivePolecatState); v1.0 did it for any live session.
+ */
+export function listState(p: SimPolecat, current = false): string {
   if (p.state === 'zombie' || !p.worktree) return p.state;
-  if (p.sessionRunning && (p.state === 'done' || p.state === 'idle')) return 'working';
+  const busy = !current || p.hookBead !== undefined;
+  if (p.sessionRunning && busy && (p.state === 'done' || p.state === 'idle')) return 'working';
   if (!p.sessionRunning && p.state === 'working') return 'stalled';
   return p.state;
 }
@@ -188,12 +213,41 @@ export interface RecoveryStatus {
   polecat: string;
   cleanup_status: string;
   needs_recovery: boolean;
-  verdict: 'SAFE_TO_NUKE' | 'NEEDS_RECOVERY' | 'NEEDS_MQ_SUBMIT';
+  verdict: 'SAFE_TO_NUKE' | 'NEEDS_RECOVERY' | 'NEEDS_MQ_SUBMIT' | 'PENDING_MR';
   branch?: string;
   issue?: string;
+  /** gt v1.2: the open merge request the polecat waits on. */
+  active_mr?: string;
   mq_status?: string;
   /** The predicates that refused cleanup (gt's `blockers`, omitempty). */
   blockers?: string[];
+}
+
+/**
+ * The workstate fields gt v1.2 adds to check-recovery and to every `gt polecat list` item
+ * (gastown polecat.DecideWorkstate, printed by internal/cmd/polecat.go). The booleans are always
+ * printed; `reason` uses the sim's own words (gt's values are not all known here).
+ */
+export interface Workstate {
+  reason: string;
+  reusable: boolean;
+  safe_to_nuke: boolean;
+  needs_mq_submit: boolean;
+  counts_toward_capacity: boolean;
+}
+
+/** The v1.2 workstate implied by a recovery verdict and the polecat's hook. */
+export function workstate(p: SimPolecat, r: RecoveryStatus): Workstate {
+  const safe = r.verdict === 'SAFE_TO_NUKE';
+  const reason = safe ? 'clean' : r.verdict === 'PENDING_MR' ? 'pending-mr' : r.verdict === 'NEEDS_MQ_SUBMIT' ? 'not-submitted' : 'unsaved-work';
+  const idle = p.hookBead === undefined && !p.sessionRunning;
+  return {
+    reason: safe && !idle ? 'not-idle' : reason,
+    reusable: safe && idle,
+    safe_to_nuke: safe,
+    needs_mq_submit: r.verdict === 'NEEDS_MQ_SUBMIT',
+    counts_toward_capacity: !idle || r.verdict === 'PENDING_MR',
+  };
 }
 
 /** gt's blocker for a recorded cleanup status (gastown polecat.go cleanupStatusBlocker). */
@@ -291,7 +345,11 @@ export function recoveryStatus(state: SimState, p: SimPolecat): RecoveryStatus {
   if (p.branch !== '') out.branch = p.branch;
   if (p.hookBead !== undefined) out.issue = p.hookBead;
   if (status !== 'clean') return { ...out, blockers: [cleanupStatusBlocker(status)] };
-  if (openMr(state, p) !== undefined) return out;
+  const mr = openMr(state, p);
+  if (mr !== undefined) {
+    // gt v1.2 names the wait: PENDING_MR, keep the polecat until the MR lands (v1.0: NEEDS_RECOVERY).
+    return townIsCurrent(state) ? { ...out, needs_recovery: false, verdict: 'PENDING_MR', active_mr: mr.id, mq_status: 'submitted' } : out;
+  }
   const safe: RecoveryStatus = { ...out, needs_recovery: false, verdict: 'SAFE_TO_NUKE' };
   if (p.branch === '') return safe;
   const issue = p.hookBead !== undefined ? state.beads[p.hookBead] : undefined;
@@ -460,9 +518,16 @@ export function rigMergeRequests(state: SimState, rig: SimRig): SimBead[] {
   return Object.values(state.beads).filter((b) => b.issueType === 'merge-request' && b.description.includes(`\nrig: ${rig.name}\n`));
 }
 
+export const CONVOY_LABEL = 'gt:convoy';
+
+/** A convoy bead: legacy `issue_type: convoy`, or (gt v1.2, gastown PR #3958) any type labelled `gt:convoy`. */
+export function isConvoy(bead: SimBead): boolean {
+  return bead.issueType === 'convoy' || bead.labels.includes(CONVOY_LABEL);
+}
+
 export function convoys(state: SimState): SimBead[] {
   return Object.values(state.beads)
-    .filter((b) => b.issueType === 'convoy')
+    .filter(isConvoy)
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
@@ -510,15 +575,18 @@ export interface ConvoyInput {
   owned?: boolean;
 }
 
+/** A new convoy: a `task` labelled `gt:convoy` on gt v1.2, a bead of type `convoy` before. */
 export function createConvoyBead(state: SimState, input: ConvoyInput, rng: Rng): SimBead {
+  const current = townIsCurrent(state);
+  const owned = input.owned === true ? ['gt:owned'] : [];
   const bead = addBead(
     state,
     {
       prefix: `${TOWN_PREFIX}-cv`,
       title: input.title,
       description: input.description ?? '',
-      issueType: 'convoy',
-      labels: input.owned === true ? ['gt:owned'] : [],
+      issueType: current ? 'task' : 'convoy',
+      labels: current ? [CONVOY_LABEL, ...owned] : owned,
     },
     rng,
   );

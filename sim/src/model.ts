@@ -89,6 +89,8 @@ export interface SimScheduled {
 }
 
 export interface SimSettings {
+  /** The gt/bd release the town behaves like (see version.ts); absent in older state files: 1.2. */
+  gtVersion?: '1.0' | '1.2';
   /** gt's `scheduler.max_polecats`: > 0 turns sling into queueing (scheduler mode). */
   maxPolecats: number;
   /** Simulates gastown #3558/#3581: convoy create succeeds but tracks 0 beads. */

@@ -26,6 +26,8 @@ export interface SlingOptions {
   fresh?: boolean;
   /** Hook this live polecat instead of picking one (target `<rig>/polecats/<name>`). */
   polecat?: SimPolecat;
+  /** gt v1.2 `--branch`/`--pr`: resume this existing branch instead of a fresh polecat branch. */
+  branch?: string;
 }
 
 /** Ensures a convoy tracks the bead (sling's auto-convoy); undefined when convoys are off. */
@@ -46,6 +48,7 @@ export function slingToRig(root: string, state: SimState, bead: SimBead, rig: Si
   }
   const convoy = opts.convoy ? ensureConvoy(state, bead, rng) : undefined;
   hookBead(state, polecat, bead);
+  if (opts.branch !== undefined) polecat.branch = opts.branch;
   const target = agentAddress(polecat);
   events.push({ type: 'hook', actor: target, payload: { bead: bead.id } });
   events.push({ type: 'sling', actor: opts.actor, payload: { bead: bead.id, target } });

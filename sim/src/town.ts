@@ -12,6 +12,8 @@ import type { SimRig, SimState } from './model.ts';
 import { townPaths } from './paths.ts';
 import { createRigRepo } from './repo.ts';
 import { writeStateUnlocked } from './store.ts';
+import { DEFAULT_GT_VERSION, parseGtVersion } from './version.ts';
+import type { GtVersion } from './version.ts';
 
 export interface RigInput {
   name: string;
@@ -25,6 +27,8 @@ export interface CreateTownOptions {
   beadsPerRig?: number;
   convoys?: number;
   seed?: number;
+  /** The gt/bd release the town behaves like (version.ts); default GT_SIM_VERSION, else 1.2. */
+  gtVersion?: GtVersion;
 }
 
 export const DEFAULT_RIGS: readonly RigInput[] = [
@@ -73,7 +77,7 @@ function addRig(state: SimState, input: RigInput): SimRig {
   return rig;
 }
 
-function populateRig(root: string, state: SimState, rig: SimRig, opts: Required<Omit<CreateTownOptions, 'rigs' | 'seed'>>, rng: Rng): void {
+function populateRig(root: string, state: SimState, rig: SimRig, opts: Required<Omit<CreateTownOptions, 'rigs' | 'seed' | 'gtVersion'>>, rng: Rng): void {
   const beads = Array.from({ length: opts.beadsPerRig }, (_, i) =>
     addBead(state, { prefix: rig.prefix, title: TITLES[(i + rig.name.length) % TITLES.length] ?? 'Task', priority: i % 4 }, rng),
   );
@@ -93,10 +97,12 @@ export async function createTown(dir: string, opts: CreateTownOptions = {}): Pro
   const root = resolve(dir);
   const rng = seededRng(opts.seed ?? 1);
   const state = emptyState(basename(root));
+  const fromEnv = process.env['GT_SIM_VERSION'];
+  state.settings.gtVersion = opts.gtVersion ?? (fromEnv !== undefined && fromEnv !== '' ? parseGtVersion(fromEnv, 'GT_SIM_VERSION') : DEFAULT_GT_VERSION);
   const counts = { polecatsPerRig: opts.polecatsPerRig ?? 2, beadsPerRig: opts.beadsPerRig ?? 5, convoys: opts.convoys ?? 1 };
   mkdirSync(townPaths(root).simDir, { recursive: true });
   for (const input of opts.rigs ?? DEFAULT_RIGS) populateRig(root, state, addRig(state, input), counts, rng);
-  const rigBeads = Object.values(state.beads).filter((b) => b.issueType === 'task');
+  const rigBeads = Object.values(state.beads).filter((b) => b.issueType === 'task' && !b.id.startsWith('hq-'));
   for (let i = 0; i < counts.convoys; i++) {
     // Each convoy tracks two beads; a convoy spanning rigs exercises gastown #3681.
     const tracks = [rigBeads[i * 2], rigBeads[i * 2 + 1]].filter((b) => b !== undefined).map((b) => b.id);

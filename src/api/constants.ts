@@ -251,6 +251,13 @@ export const Reason = {
    */
   PolecatReassigned: 'PolecatReassigned',
 
+  // Polecat completion, appended (gt v1.2 retires a polecat on a clean `gt done`).
+  /**
+   * The followed polecat finished its bead (closed, or submitted to the merge queue) and gt
+   * removed it: the view goes Idle for good, never re-slings, never reports it lost.
+   */
+  Completed: 'Completed',
+
   // Rig execution (ExecutionWired), appended.
   /** Pod mode and the session wrapper in the rig's gt settings: sessions run in pods. */
   PodExecutionWired: 'PodExecutionWired',

@@ -86,6 +86,14 @@ export const polecatStatusSchema = z
           'bead nor nukes the polecat.',
       )
       .optional(),
+    beadStatus: z
+      .string()
+      .max(64)
+      .describe(
+        "The bead's status as bd reported it when the polecat finished it and gt retired the polecat (phase Idle, " +
+          'Ready reason Completed), e.g. closed; kept verbatim.',
+      )
+      .optional(),
     branch: z.string().max(512).describe("The polecat's git branch.").optional(),
     session: z.string().max(256).describe("The polecat's session name.").optional(),
     sessionRunning: z.boolean().describe("Whether the polecat's session is running.").optional(),

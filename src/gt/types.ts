@@ -30,7 +30,7 @@ export type RigStateKind = (typeof RIG_STATES)[number];
 export const SERVICE_STATES = ['running', 'stopped'] as const;
 export type ServiceStateKind = (typeof SERVICE_STATES)[number];
 
-export const POLECAT_STATES = ['working', 'idle', 'done', 'stuck', 'stalled', 'zombie', 'active'] as const;
+export const POLECAT_STATES = ['working', 'idle', 'done', 'stuck', 'stalled', 'zombie', 'active', 'review-needed'] as const;
 export type PolecatStateKind = (typeof POLECAT_STATES)[number];
 
 export const CLEANUP_STATUSES = ['clean', 'has_uncommitted', 'has_stash', 'has_unpushed', 'unknown'] as const;
@@ -220,11 +220,15 @@ export interface PolecatListItem {
   readonly sessionRunning: boolean;
   readonly zombie?: boolean;
   readonly sessionName?: string;
-  /** Newer gt only. */
+  /** gt v1.2 only (its workstate fields; absent from older gt). */
   readonly cleanupStatus?: OpenEnum<CleanupStatusKind>;
   readonly branch?: string;
   readonly verdict?: OpenEnum<RecoveryVerdictKind>;
   readonly safeToNuke?: boolean;
+  readonly needsMqSubmit?: boolean;
+  /** The open merge request the polecat waits on. */
+  readonly activeMr?: string;
+  readonly blockers?: readonly string[];
 }
 
 /** `gt polecat status <rig>/<name> --json` (raw state, no list-style rewrite). */
@@ -271,6 +275,16 @@ export interface RecoveryCheck {
   readonly mqStatus?: string;
   /** The predicates that refused cleanup, as current gt prints them (`mq_status=unknown`, ...); v1.0.1 prints none. */
   readonly blockers: readonly string[];
+  /**
+   * gt v1.2's workstate flags (absent from older gt). They can only veto a SAFE_TO_NUKE
+   * verdict, never stand in for it: see safeToNukeProven.
+   */
+  readonly safeToNuke?: boolean;
+  readonly needsMqSubmit?: boolean;
+  /** gt v1.2's name for why (e.g. `not-idle`); open text. */
+  readonly reason?: string;
+  /** The open merge request the polecat waits on (PENDING_MR). */
+  readonly activeMr?: string;
 }
 
 /** One polecat `gt polecat nuke` refused to remove, with the reasons it printed. */

@@ -1,9 +1,10 @@
-// `gt convoy create|status|list|add|check|close`. Convoys are `hq-cv-` beads of type convoy
-// that track other beads. Convoy commands skip cobra's usage text on errors, any bd failure
+// `gt convoy create|status|list|add|check|close`. Convoys are `hq-cv-` beads that track other
+// beads: of type convoy (gt v1.0), or `task` beads labelled `gt:convoy` (gt v1.2, which still
+// reads the legacy type). Convoy commands skip cobra's usage text on errors, any bd failure
 // reads as "convoy not found" (as in gt), and cross-rig convoys never auto-close in `check`
 // (gastown #3681: their tracked beads fail to resolve, which gt reads as 0/0, not complete).
 import { flagBool, flagValue, parseArgs } from '../args.ts';
-import { TOWN_PREFIX, closeBead, convoys, createConvoyBead, isCrossRig, nowIso, trackedIssues } from '../domain.ts';
+import { TOWN_PREFIX, closeBead, convoys, createConvoyBead, isConvoy, isCrossRig, nowIso, trackedIssues } from '../domain.ts';
 import type { TrackedIssue } from '../domain.ts';
 import { defaultRng, freshId } from '../ids.ts';
 import type { SimBead, SimState } from '../model.ts';
@@ -16,7 +17,7 @@ const fail = (message: string): CommandError => new CommandError(message, false)
 function requireConvoy(ctx: CommandContext, state: SimState, id: string): SimBead {
   const bead = state.beads[id];
   if (dbDown(ctx) || bead === undefined) throw fail(`convoy '${id}' not found`);
-  if (bead.issueType !== 'convoy') throw fail(`'${id}' is not a convoy (type: ${bead.issueType})`);
+  if (!isConvoy(bead)) throw fail(`'${id}' is not a convoy (type: ${bead.issueType})`);
   return bead;
 }
 

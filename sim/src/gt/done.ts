@@ -1,8 +1,9 @@
 // `gt done`, run from inside a polecat worktree (or through the gt proxy, which names the
 // caller in GT_PROXY_IDENTITY=<rig>/<name> from its client certificate): the polecat hands its
 // work in. The sim closes the hooked bead directly (the real refinery would merge first), idles
-// the polecat, ends its session (a session process gets a grace period to exit by itself) and
-// logs the `done` event with the polecat as actor.
+// the polecat (gt v1.2: retires it when clean, see domain.finishWork), ends its session (a
+// session process gets a grace period to exit by itself) and logs the `done` event with the
+// polecat as actor.
 import { relative } from 'node:path';
 import { agentAddress, findPolecat, finishWork, sessionName } from '../domain.ts';
 import { CommandError, out } from '../output.ts';
@@ -24,10 +25,11 @@ export async function run(ctx: CommandContext, _args: readonly string[]): Promis
     const p = findPolecat(state, rig, name);
     if (p === undefined) throw new CommandError(`polecat '${name}' not found in rig '${rig}'`);
     const branch = p.branch;
-    const bead = finishWork(state, p);
+    const session = sessionName(state, rig, name);
+    const { bead } = finishWork(ctx.root, state, p);
     ctx.events.push({ type: 'done', actor: agentAddress(p), payload: { bead: bead?.id ?? '', branch } });
     out(ctx.output, `✓ Work complete: ${bead?.id ?? '(no hooked bead)'}`);
-    return sessionName(state, rig, name);
+    return session;
   });
   await endSession(ctx.root, session, 'grace');
 }

@@ -1,13 +1,15 @@
 // `gt polecat list|status|git-state|check-recovery|nuke`. The list applies gt's state
 // rewrite and skips a failing rig with a stderr warning (exit 0); status shows the raw state
 // and zone-less local times; nuke refuses dirty polecats on stdout + a stderr error, and is
-// idempotent for polecats that are already gone. Nuke writes no event, as in gt.
+// idempotent for polecats that are already gone. Nuke writes no event, as in gt. On gt v1.2
+// (version.ts) list items and check-recovery carry the workstate fields (domain.workstate).
 import { flagBool, parseArgs } from '../args.ts';
 import type { ParsedArgs } from '../args.ts';
 import {
-  applyMqCheck, cleanupStatusBlocker, findPolecat, gitCleanupStatus, hasSubmittableWork, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, worktreePath,
+  applyMqCheck, cleanupStatusBlocker, findPolecat, gitCleanupStatus, hasSubmittableWork, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, workstate, worktreePath,
 } from '../domain.ts';
-import type { RecoveryStatus } from '../domain.ts';
+import type { RecoveryStatus, Workstate } from '../domain.ts';
+import { isCurrent } from '../version.ts';
 import { goLocalTime } from '../ids.ts';
 import type { SimPolecat, SimState } from '../model.ts';
 import { CommandError, json, out } from '../output.ts';
@@ -28,15 +30,31 @@ interface ListItem {
   session_name?: string;
 }
 
+/** gt v1.2's extra list fields (PolecatListItem, between `issue` and `session_running`). */
+type ListWorkstate = Partial<Pick<RecoveryStatus, 'cleanup_status' | 'active_mr' | 'branch' | 'verdict' | 'mq_status' | 'blockers'>> & Workstate & { needs_recovery: boolean };
+
+function listWorkstate(state: SimState, p: SimPolecat): ListWorkstate {
+  const r = recoveryStatus(state, p);
+  const w = workstate(p, r);
+  // Field order of gastown's PolecatListItem; strings and blockers are omitempty, booleans are not.
+  return {
+    ...(r.cleanup_status !== '' ? { cleanup_status: r.cleanup_status } : {}), ...(r.active_mr !== undefined ? { active_mr: r.active_mr } : {}),
+    ...(r.branch !== undefined ? { branch: r.branch } : {}), verdict: r.verdict, reason: w.reason, reusable: w.reusable, safe_to_nuke: w.safe_to_nuke,
+    needs_recovery: r.needs_recovery, needs_mq_submit: w.needs_mq_submit, ...(r.mq_status !== undefined ? { mq_status: r.mq_status } : {}),
+    counts_toward_capacity: w.counts_toward_capacity, ...(r.blockers !== undefined && r.blockers.length > 0 ? { blockers: [...r.blockers] } : {}),
+  };
+}
+
 /**
  * A worktree-backed polecat as gt lists it. With the database down gt's loadFromBeads cannot
  * see the hooked bead: it falls back to `working` (session alive) / `stalled`, with no issue,
  * and the list still exits 0 without a warning (gastown polecat/manager.go loadFromBeads).
  */
-function listItem(p: SimPolecat, beadsDown: boolean): ListItem {
-  // Key order follows gt's struct: rig, name, state, issue, session_running, zombie, session_name.
+function listItem(state: SimState, p: SimPolecat, beadsDown: boolean, current: boolean): ListItem {
+  // Key order follows gt's struct: rig, name, state, issue, [v1.2 workstate], session_running, zombie, session_name.
   if (beadsDown) return { rig: p.rig, name: p.name, state: p.sessionRunning ? 'working' : 'stalled', session_running: p.sessionRunning };
-  return { rig: p.rig, name: p.name, state: listState(p), ...(p.hookBead !== undefined ? { issue: p.hookBead } : {}), session_running: p.sessionRunning };
+  const extra = current ? listWorkstate(state, p) : {};
+  return { rig: p.rig, name: p.name, state: listState(p, current), ...(p.hookBead !== undefined ? { issue: p.hookBead } : {}), ...extra, session_running: p.sessionRunning };
 }
 
 /**
@@ -60,9 +78,10 @@ function list(ctx: CommandContext, args: readonly string[]): void {
     rigs = [requireRig(state, name).name];
   }
   const items: ListItem[] = [];
+  const current = isCurrent(state, ctx.env);
   for (const rig of rigs) {
     const polecats = rigPolecats(state, rig);
-    items.push(...polecats.filter((p) => p.worktree).map((p) => listItem(p, dbDown(ctx))));
+    items.push(...polecats.filter((p) => p.worktree).map((p) => listItem(state, p, dbDown(ctx), current)));
     items.push(...polecats.filter((p) => !p.worktree && p.sessionRunning).map((p) => zombieItem(state, p)));
   }
   if (flagBool(parsed, 'json')) {
@@ -160,14 +179,20 @@ function gitBlockers(p: SimPolecat): string[] {
 }
 
 function checkRecovery(ctx: CommandContext, args: readonly string[]): void {
-  const parsed = parseArgs(args, { bools: ['json'] });
   const state = ctx.read();
+  const current = isCurrent(state, ctx.env);
+  // `--reconcile-cleanup` (gt v1.2) only rewrites a stale dirty self-report that live git
+  // disproves; the sim's self-report is never stale, so the flag changes nothing here.
+  const parsed = parseArgs(args, { bools: current ? ['json', 'reconcile-cleanup'] : ['json'] });
   const p = requireLivePolecat(state, parsed.positionals[0] ?? '');
   const raw = dbDown(ctx) ? recoveryWithoutBeads(p) : recoveryStatus(state, p);
-  // Field order of gt's RecoveryStatus struct.
-  const status: RecoveryStatus = {
+  const w = current ? workstate(p, raw) : undefined;
+  // Field order of gt's RecoveryStatus struct (v1.2 adds active_mr and the workstate fields).
+  const status: RecoveryStatus & Partial<Workstate> = {
     rig: raw.rig, polecat: raw.polecat, cleanup_status: raw.cleanup_status, needs_recovery: raw.needs_recovery, verdict: raw.verdict,
-    ...(raw.branch !== undefined ? { branch: raw.branch } : {}), ...(raw.issue !== undefined ? { issue: raw.issue } : {}), ...(raw.mq_status !== undefined ? { mq_status: raw.mq_status } : {}),
+    ...(raw.branch !== undefined ? { branch: raw.branch } : {}), ...(raw.issue !== undefined ? { issue: raw.issue } : {}),
+    ...(raw.active_mr !== undefined ? { active_mr: raw.active_mr } : {}), ...(raw.mq_status !== undefined ? { mq_status: raw.mq_status } : {}),
+    ...(w !== undefined ? w : {}),
     ...(raw.blockers !== undefined && raw.blockers.length > 0 ? { blockers: [...raw.blockers] } : {}),
   };
   if (flagBool(parsed, 'json')) {

@@ -2,7 +2,7 @@
 // checks (bead lookup, closed, already-hooked idempotency / dead-agent auto-force, scheduler
 // mode, parked rig, spawn or reuse, convoy, hook). Runs entirely under the town lock, so
 // concurrent slings of one bead serialise: the second sees the first one's hook.
-import { flagBool, parseArgs } from '../args.ts';
+import { flagBool, flagValue, parseArgs } from '../args.ts';
 import type { ParsedArgs } from '../args.ts';
 import { agentAddress, polecatByAddress } from '../domain.ts';
 import { defaultRng, freshId, rfc3339 } from '../ids.ts';
@@ -13,12 +13,28 @@ import { ensureConvoy, slingToRig } from '../slinging.ts';
 import type { SlingResult } from '../slinging.ts';
 import { actor, dbDown } from './common.ts';
 import { rigRuntime, startPolecatSession } from './session.ts';
+import { isCurrent } from '../version.ts';
 
 const SLING_FLAGS = {
   bools: ['no-convoy', 'dry-run', 'force', 'create', 'hook-raw-bead', 'owned', 'no-boot', 'no-merge'],
   values: ['message', 'agent', 'account', 'merge', 'base-branch', 'args', 'subject', 'formula', 'var'],
   short: { n: 'dry-run', m: 'message', f: 'force', a: 'args', s: 'subject' },
 } as const;
+
+/** gt v1.2 adds `--branch <name>` and `--pr <n>`: the polecat resumes an existing branch or PR. */
+const SLING_FLAGS_V12 = { ...SLING_FLAGS, values: [...SLING_FLAGS.values, 'branch', 'pr'] } as const;
+
+/**
+ * The branch a `--branch`/`--pr` sling resumes. gt asks `gh pr view <n>` for a PR's head
+ * branch; the sim has no GitHub, so PR n stands for the branch `pr/<n>`.
+ */
+function resumeBranch(parsed: ParsedArgs): string | undefined {
+  const branch = flagValue(parsed, 'branch');
+  const pr = flagValue(parsed, 'pr');
+  if (branch !== undefined && pr !== undefined) throw new CommandError('--branch and --pr are mutually exclusive');
+  if (pr !== undefined && !/^[1-9][0-9]*$/.test(pr)) throw new CommandError(`invalid --pr value "${pr}": must be a pull request number`);
+  return branch ?? (pr !== undefined ? `pr/${pr}` : undefined);
+}
 
 function isDead(state: SimState, assignee: string): boolean {
   const p = polecatByAddress(state, assignee);
@@ -173,7 +189,11 @@ function slingInLock(ctx: CommandContext, state: SimState, beadId: string, targe
   }
   const resolved = resolveTarget(ctx, state, target);
   const forcedFrom = guard === 'force' && bead.assignee !== '' ? bead.assignee : undefined;
-  const opts = { convoy: !flagBool(parsed, 'no-convoy'), actor: actor(ctx), fresh: resolved.fresh, ...(resolved.polecat !== undefined ? { polecat: resolved.polecat } : {}) };
+  const branch = resumeBranch(parsed);
+  const opts = {
+    convoy: !flagBool(parsed, 'no-convoy'), actor: actor(ctx), fresh: resolved.fresh,
+    ...(resolved.polecat !== undefined ? { polecat: resolved.polecat } : {}), ...(branch !== undefined ? { branch } : {}),
+  };
   const previous = bead.assignee !== '' ? bead.assignee : undefined;
   const result = slingToRig(ctx.root, state, bead, resolved.rig, opts, defaultRng);
   unhookPrevious(ctx, state, bead, previous);
@@ -184,7 +204,7 @@ function slingInLock(ctx: CommandContext, state: SimState, beadId: string, targe
 
 export async function run(ctx: CommandContext, args: readonly string[]): Promise<void> {
   ctx.commandPath = 'sling';
-  const parsed = parseArgs(args, SLING_FLAGS);
+  const parsed = parseArgs(args, isCurrent(ctx.read(), ctx.env) ? SLING_FLAGS_V12 : SLING_FLAGS);
   const [beadId, target, ...extra] = parsed.positionals;
   if (beadId === undefined) throw new CommandError('requires at least 1 arg(s), only received 0');
   if (target === undefined) throw new CommandError('cannot determine agent identity (role: unknown)');

@@ -114,7 +114,13 @@ const HANDLERS: { readonly [K in SituationKind]: Handler<K> } = {
   },
   adopting,
   dispatching,
+  retired,
   gone: (ctx, s) => {
+    // The read that could show it finished failed: not proof of a loss, look again.
+    if (s.mergeRequests !== undefined) {
+      const failure = gtFailure(s.mergeRequests, ctx.config.retry);
+      return decision(withSyncFailure(ctx.status, failure, ctx.now), { requeueAfterMs: failure.requeueAfterMs });
+    }
     const message = `gt polecat ${s.target.rig}/${s.target.name} no longer exists; it was removed outside Kubernetes`;
     const next = ended(ctx.status, PolecatPhase.Terminated, Reason.NukedOutsideKubernetes, message, ctx.now);
     return decision(next, { events: [{ type: 'Warning', reason: Reason.NukedOutsideKubernetes, message }] });
@@ -237,6 +243,19 @@ function reassigned(ctx: Ctx, s: Extract<Situation, { kind: 'reassigned' }>): Po
   const already = status.phase === PolecatPhase.Idle && status.conditions?.some((c) => c.type === ConditionType.Ready && c.reason === Reason.PolecatReassigned) === true;
   const next = ended(status, PolecatPhase.Idle, Reason.PolecatReassigned, message, now);
   return decision(next, { events: already ? [] : [{ type: 'Normal', reason: Reason.PolecatReassigned, message }] });
+}
+
+/**
+ * The followed polecat finished its bead and gt retired it (gt v1.2's clean `gt done`): the
+ * view goes Idle for good with reason Completed, keeping the bead, its final bd status and the
+ * branch. It follows nothing any more (isRetired), so it neither re-slings nor nukes.
+ */
+function retired(ctx: Ctx, s: Extract<Situation, { kind: 'retired' }>): PolecatDecision {
+  const target = polecatAddress(s.target.rig, s.target.name);
+  const via = s.mergeRequest === undefined ? `bead ${s.bead} is ${s.beadStatus}` : `bead ${s.bead} is ${s.beadStatus}, submitted as merge request ${s.mergeRequest}`;
+  const message = `gt polecat ${target} finished its work and gt retired it (${via})`;
+  const next = ended({ ...ctx.status, beadID: s.bead, beadStatus: s.beadStatus.slice(0, 64), sessionRunning: false }, PolecatPhase.Idle, Reason.Completed, message, ctx.now);
+  return decision(next, { events: [{ type: 'Normal', reason: Reason.Completed, message }] });
 }
 
 // ---- Termination ----

@@ -3,7 +3,8 @@
 // (`status.gtName` in `status.rig`, else `spec.rig`); before that is written, a discovered
 // view follows the polecat town sync labelled it with (`polecat` in the `rig` label, else
 // `spec.rig`). Only discovery sets those labels. Pure.
-import { Label, TRUE_VALUE, type Polecat, type PolecatStatus } from '../../api/index.ts';
+import { ConditionType, Label, PolecatPhase, Reason, TRUE_VALUE, type Polecat, type PolecatStatus } from '../../api/index.ts';
+import { conditionOf } from '../shared/status.ts';
 import { polecatKey } from '../town-sync/snapshot.ts';
 
 /** A view town sync created for a polecat that gt made on its own. */
@@ -39,4 +40,13 @@ export function followedKey(polecat: Polecat): string | undefined {
 export function dispatchedBead(status: PolecatStatus | undefined, discovered: boolean): string | undefined {
   if (status?.dispatchedBeadID !== undefined) return status.dispatchedBeadID;
   return discovered ? undefined : status?.beadID;
+}
+
+/**
+ * Whether the view ended with its polecat finished and retired by gt (`gt done` on gt v1.2):
+ * phase Idle with Ready reason Completed. Such a view follows nothing any more: the name may
+ * be given to a new polecat, which is not this view's.
+ */
+export function isRetired(status: PolecatStatus | undefined): boolean {
+  return status?.phase === PolecatPhase.Idle && conditionOf(status, ConditionType.Ready)?.reason === Reason.Completed;
 }

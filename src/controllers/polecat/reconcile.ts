@@ -3,7 +3,8 @@
 // Gather: the Polecat from the informer cache, the latest town snapshot (one batched read of
 // the town serves every view) and only the targeted gt reads its situation asks for
 // (situation.ts probesNeeded: check-recovery before a nuke, then git-state if gt said "not
-// safe" without a reason; polecat status when a working polecat may have been silent too long).
+// safe" without a reason; polecat status when a working polecat may have been silent too long;
+// the rig's merge requests when a followed polecat vanished with its bead still open).
 // Act, fold, write, Events, sync request: shared/reconcile.ts carryOut (sling / nuke /
 // escalation mail through the GtClient; the status once, only if it changed, with the read
 // resourceVersion as precondition: a stale read is a 409, requeued, nothing written).
@@ -154,16 +155,18 @@ export class PolecatReconciler {
     const view: PolecatView = { polecat, deleting, snapshot, ...(slingInFlight ? { slingInFlight } : {}) };
     const needed = probesNeeded(classifyPolecat(view), polecat.status?.lastActivity, now, this.#config.escalation.stuckAfterMs);
     const opts = signal === undefined ? {} : { signal };
-    const { recovery: r, activity: a } = needed;
-    const [recovery, activity] = await Promise.all([
+    const { recovery: r, activity: a, mergeRequests: m } = needed;
+    const [recovery, activity, mergeRequests] = await Promise.all([
       r ? probe(() => gt.polecatCheckRecovery(r.rig, r.name, opts)) : undefined,
       a ? probe(() => gt.polecatStatus(a.rig, a.name, opts)) : undefined,
+      m ? probe(() => gt.mqList(m, { ...opts, status: 'all' })) : undefined,
     ]);
     // Second stage: only when gt said "not safe" without saying why.
     const gitState = r && recovery?.ok === true && needsGitState(recovery.value) ? await probe(() => gt.polecatGitState(r.rig, r.name, opts)) : undefined;
     const pendingMail = await this.#pendingMail(polecat.status);
     const probes = {
       ...(recovery ? { recovery } : {}), ...(gitState ? { gitState } : {}), ...(activity ? { activity } : {}), ...(pendingMail ? { pendingMail } : {}),
+      ...(mergeRequests ? { mergeRequests } : {}),
     };
     const decision = decidePolecat({ ...view, ...probes }, now, this.#config);
     return carryOut<PolecatStatus, PolecatAction, PolecatDecision>({

@@ -9,26 +9,30 @@
 //   delete-conflict      | deleting, orphan AND force-terminate, a live polecat     | CleanupBlocked, finalizer kept
 //   awaiting-town        | no snapshot yet                                          | wait
 //   town-failed          | the last town read failed                                | Synced=False, retry
-//   ended                | terminating (spec or deletion), already Terminated       | release
+//   ended                | terminating (spec or deletion), already Terminated or    | release
+//                        |   Completed (retired by gt done: nothing left to nuke)   |
 //   terminating          | terminating, a polecat to act on                         | check-recovery -> nuke | blocked
 //   nothing-to-nuke      | terminating, no polecat was ever slung                   | Terminated, release
 //   sling-unseen         | our own sling is newer than the snapshot                 | wait for a fresher one
 //   sling-scheduled      | dispatching, gt only queued our sling (scheduler mode)   | record it, wait
 //   adopting             | a polecat of the rig holds the bead we want / dispatched | follow it (Adopted)
 //   dispatching          | Working with a bead not dispatched yet                   | checks, then sling
-//   gone                 | the followed polecat is no longer listed                 | Terminated (outside Kubernetes)
+//   retired              | the followed polecat is no longer listed and its bead is | Idle (Completed), Normal Event
+//                        |   closed, or an MR of it (or of its branch) exists        |
+//   gone                 | the followed polecat is no longer listed (otherwise)     | Terminated (outside Kubernetes)
 //   reassigned           | gt reused the followed polecat for another bead          | Idle (PolecatReassigned)
 //   following            | the followed polecat is listed                           | phase, Stuck, escalation
 //   awaiting-scheduled   | dispatched, Pending, the scheduler has not placed it     | poll
-//   finished             | Terminated, nothing wanted                               | nothing
+//   finished             | Terminated or Completed, nothing wanted                  | nothing
 //   pending              | otherwise                                                | Pending (WaitingForSling)
 //
 // Pure.
 import { Annotation, DesiredState, ON_DELETE_ORPHAN, PolecatPhase, TRUE_VALUE, type Polecat } from '../../api/index.ts';
 import type { GtError } from '../../gt/index.ts';
-import type { PolecatListItem } from '../../gt/index.ts';
+import type { MergeRequest, PolecatListItem } from '../../gt/index.ts';
+import type { Probe } from '../shared/probe.ts';
 import { polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
-import { dispatchedBead, followedName, isDiscovered } from './identity.ts';
+import { dispatchedBead, followedName, isDiscovered, isRetired } from './identity.ts';
 
 /** A sling this process ran whose effect a snapshot older than `at` cannot show yet. */
 export interface SlingInFlight {
@@ -48,6 +52,11 @@ export interface PolecatView {
   readonly deleting: boolean;
   readonly snapshot: TownSnapshot | undefined;
   readonly slingInFlight?: SlingInFlight;
+  /**
+   * `gt mq list <rig> --status all`, read only when the followed polecat vanished with its bead
+   * not closed (probesNeeded): a merge request of its bead or branch says it finished.
+   */
+  readonly mergeRequests?: Probe<readonly MergeRequest[]>;
 }
 
 /** A gt polecat by rig and name. */
@@ -69,7 +78,10 @@ export type Situation =
   | { readonly kind: 'sling-scheduled'; readonly town: TownData; readonly bead: string }
   | { readonly kind: 'adopting'; readonly town: TownData; readonly holder: PolecatListItem; readonly bead: string }
   | { readonly kind: 'dispatching'; readonly town: TownData; readonly bead: string }
-  | { readonly kind: 'gone'; readonly town: TownData; readonly target: PolecatRef }
+  /** `bead`: the bead it finished, `beadStatus` bd's status of it, `mergeRequest` the MR that carries it (if that was the proof). */
+  | { readonly kind: 'retired'; readonly town: TownData; readonly target: PolecatRef; readonly bead: string; readonly beadStatus: string; readonly mergeRequest?: string }
+  /** `mergeRequests`: the failed read that could have shown the polecat finished (look again). */
+  | { readonly kind: 'gone'; readonly town: TownData; readonly target: PolecatRef; readonly mergeRequests?: GtError }
   | { readonly kind: 'reassigned'; readonly town: TownData; readonly item: PolecatListItem; readonly other: string }
   | { readonly kind: 'following'; readonly town: TownData; readonly item: PolecatListItem }
   | { readonly kind: 'awaiting-scheduled'; readonly town: TownData }
@@ -172,7 +184,8 @@ function slingUnseen(view: PolecatView, town: TownData, bead?: string): boolean 
 export function classifyPolecat(view: PolecatView): Situation {
   const { polecat, deleting, snapshot } = view;
   const town = snapshot?.ok === true ? snapshot : undefined;
-  const terminatedPhase = polecat.status?.phase === PolecatPhase.Terminated;
+  // Terminated, or Completed (its polecat retired by gt done): the view follows nothing any more.
+  const terminatedPhase = polecat.status?.phase === PolecatPhase.Terminated || isRetired(polecat.status);
   const settled = deleting ? classifyDeletion(polecat, town) : undefined;
   if (settled !== undefined) return settled;
   if (snapshot === undefined) return { kind: 'awaiting-town' };
@@ -200,7 +213,8 @@ function classifyDeletion(polecat: Polecat, town: TownData | undefined): Situati
   if (policy !== 'orphan' && policy !== 'conflict') return undefined;
   // A polecat holding our bead without a recorded name (crash after sling) counts as followed.
   const name = followedName(polecat) ?? (town === undefined ? undefined : unrecordedHolder(polecat, town)?.item.name);
-  const target = name !== undefined && polecat.status?.phase !== PolecatPhase.Terminated ? { rig: polecat.spec.rig, name } : undefined;
+  const settled = polecat.status?.phase === PolecatPhase.Terminated || isRetired(polecat.status);
+  const target = name !== undefined && !settled ? { rig: polecat.spec.rig, name } : undefined;
   if (policy === 'orphan') return { kind: 'release-orphan', target };
   return target === undefined ? undefined : { kind: 'delete-conflict', target };
 }
@@ -212,7 +226,7 @@ function classifyDeletion(polecat: Polecat, town: TownData | undefined): Situati
  */
 function classifyTermination(view: PolecatView, town: TownData): Situation {
   const { polecat } = view;
-  if (polecat.status?.phase === PolecatPhase.Terminated) return { kind: 'ended', town };
+  if (polecat.status?.phase === PolecatPhase.Terminated || isRetired(polecat.status)) return { kind: 'ended', town };
   const name = followedName(polecat);
   if (name !== undefined) return { kind: 'terminating', town, target: { rig: polecat.spec.rig, name } };
   const adopted = unrecordedHolder(polecat, town);
@@ -235,8 +249,32 @@ function classifyFollowed(view: PolecatView, town: TownData, name: string): Situ
   const { polecat } = view;
   const rig = polecat.spec.rig;
   const item = town.polecats.get(polecatKey(rig, name));
-  if (item === undefined) return slingUnseen(view, town) ? { kind: 'sling-unseen', town } : { kind: 'gone', town, target: { rig, name } };
+  if (item === undefined) return slingUnseen(view, town) ? { kind: 'sling-unseen', town } : classifyVanished(view, town, { rig, name });
   return followedItem(town, item, dispatchedBead(polecat.status, isDiscovered(polecat)));
+}
+
+/** The bead a vanished polecat was working on for this view: the dispatched one, else the one it held. */
+function finishedBead(polecat: Polecat): string | undefined {
+  return dispatchedBead(polecat.status, isDiscovered(polecat)) ?? polecat.status?.beadID;
+}
+
+/**
+ * The followed polecat is gone. gt v1.2 removes a polecat on a clean `gt done`, so that is the
+ * normal end of work when its bead is closed, or submitted (a merge request names the bead as
+ * its source, or carries the branch the view recorded); only otherwise was it lost.
+ */
+function classifyVanished(view: PolecatView, town: TownData, target: PolecatRef): Situation {
+  const bead = finishedBead(view.polecat);
+  if (bead === undefined) return { kind: 'gone', town, target };
+  const read = town.beads.get(bead);
+  const beadStatus = read?.status.raw ?? 'unknown';
+  if (read?.status.kind === 'closed' || read?.status.kind === 'tombstone') return { kind: 'retired', town, target, bead, beadStatus };
+  const mrs = view.mergeRequests;
+  if (mrs === undefined) return { kind: 'gone', town, target };
+  if (!mrs.ok) return { kind: 'gone', town, target, mergeRequests: mrs.error };
+  const branch = view.polecat.status?.branch;
+  const mr = mrs.value.find((m) => m.mergeRequest.sourceIssue === bead || (branch !== undefined && m.mergeRequest.branch === branch));
+  return mr === undefined ? { kind: 'gone', town, target } : { kind: 'retired', town, target, bead, beadStatus, mergeRequest: mr.id };
 }
 
 /** A listed polecat the view follows (or adopts): reassigned when it holds another bead than ours. */
@@ -253,10 +291,13 @@ export interface ProbesNeeded {
   readonly recovery?: PolecatRef;
   /** `gt polecat status`, when a working polecat may have been silent too long. */
   readonly activity?: PolecatRef;
+  /** `gt mq list <rig> --status all`, when a followed polecat vanished with its bead open. */
+  readonly mergeRequests?: string;
 }
 
 export function probesNeeded(situation: Situation, lastActivity: string | undefined, now: number, stuckAfterMs: number): ProbesNeeded {
   if (situation.kind === 'terminating') return { recovery: situation.target };
+  if (situation.kind === 'gone') return { mergeRequests: situation.target.rig };
   if (situation.kind !== 'following') return {};
   const { item } = situation;
   const working = item.state.kind === 'working' || item.state.kind === 'active';

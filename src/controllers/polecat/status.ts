@@ -97,6 +97,7 @@ const CLEANUP_BLOCK_REASONS: Partial<Record<string, Reason>> = {
 
 /** The CleanupBlocked reason for a verdict other than SAFE_TO_NUKE (git state when gt gave none). */
 export function recoveryBlockReason(check: RecoveryCheck, git?: GitState): Reason {
+  if (check.needsMqSubmit === true) return Reason.NeedsMergeRequestSubmit;
   const byGt = VERDICT_BLOCK_REASONS[check.verdict.kind] ?? CLEANUP_BLOCK_REASONS[check.cleanupStatus.kind];
   if (byGt !== undefined) return byGt;
   if (git === undefined) return Reason.CleanupStatusUnknown;
@@ -115,22 +116,33 @@ export function recoveryBlockReason(check: RecoveryCheck, git?: GitState): Reaso
  * `mq_status: "unknown"`, having also fallen back from the agent bead to a bare git check. So
  * only `submitted`, `not_required`, a closed bead (its work is done), or no merge-queue status
  * at all on a clean polecat (gt did not check the queue) prove that nuking loses nothing;
- * `unknown` and any other value do not.
+ * `unknown` and any other value do not. gt v1.2's own flags and named blockers (vetoed) can
+ * only take the proof away, never give it.
  */
 export function safeToNukeProven(check: RecoveryCheck, beadClosed: boolean): boolean {
-  if (check.verdict.kind !== 'SAFE_TO_NUKE') return false;
+  if (check.verdict.kind !== 'SAFE_TO_NUKE' || vetoed(check)) return false;
   const mq = check.mqStatus ?? '';
   if (mq === 'submitted' || mq === 'not_required' || beadClosed) return true;
   return mq === '' && check.cleanupStatus.kind === 'clean';
 }
 
 /**
+ * Whether anything else check-recovery printed contradicts a SAFE_TO_NUKE verdict: a named
+ * blocker, `needs_recovery`, gt v1.2's `needs_mq_submit: true` or `safe_to_nuke: false`. Fields
+ * an older gt does not print are absent and veto nothing.
+ */
+export function vetoed(check: RecoveryCheck): boolean {
+  return check.blockers.length > 0 || check.needsRecovery || check.needsMqSubmit === true || check.safeToNuke === false;
+}
+
+/**
  * Whether the block is about the merge queue being unverifiable: gt v1.0.1's SAFE_TO_NUKE that
- * is not proven, or current gt's NEEDS_RECOVERY with `mq_status: "unknown"` on a polecat whose
- * self-reported cleanup status is clean (its MR search failed, it fails closed).
+ * is not proven (and nothing else vetoed it), or current gt's NEEDS_RECOVERY with `mq_status:
+ * "unknown"` on a polecat whose self-reported cleanup status is clean (its MR search failed, it
+ * fails closed).
  */
 export function mergeQueueUnknown(check: RecoveryCheck): boolean {
-  if (check.verdict.kind === 'SAFE_TO_NUKE') return true;
+  if (check.verdict.kind === 'SAFE_TO_NUKE') return !vetoed(check) || (check.mqStatus === 'unknown' && check.needsMqSubmit !== true);
   return check.verdict.kind === 'NEEDS_RECOVERY' && check.mqStatus === 'unknown' && check.cleanupStatus.kind === 'clean';
 }
 

@@ -1,8 +1,9 @@
 // Parsers for the polecat reads: `gt polecat list|status|git-state|check-recovery --json`.
 //
-// Guarantees: field names exactly as gastown internal/cmd/polecat.go prints them; states,
-// cleanup statuses and verdicts are open enums (an unknown verdict is *not* SAFE_TO_NUKE:
-// callers must treat `unknown` as unsafe); gt's zone-less times become ISO with offset.
+// Guarantees: field names exactly as gastown internal/cmd/polecat.go prints them (v1.0 and the
+// optional v1.2 workstate fields); states, cleanup statuses and verdicts are open enums (an
+// unknown verdict is *not* SAFE_TO_NUKE: callers must treat `unknown` as unsafe); gt's
+// zone-less times become ISO with offset.
 import { z } from 'zod';
 import {
   CLEANUP_STATUSES, POLECAT_STATES, RECOVERY_VERDICTS,
@@ -25,6 +26,9 @@ const polecatListItem = z
     branch: optString,
     verdict: optString,
     safe_to_nuke: optFlag,
+    needs_mq_submit: optFlag,
+    active_mr: optString,
+    blockers: z.array(z.string()).nullish(),
   })
   .transform((p): PolecatListItem => ({
     rig: p.rig,
@@ -38,6 +42,9 @@ const polecatListItem = z
     branch: p.branch,
     verdict: p.verdict === undefined ? undefined : toOpenEnum(RECOVERY_VERDICTS, p.verdict),
     safeToNuke: p.safe_to_nuke,
+    needsMqSubmit: p.needs_mq_submit,
+    activeMr: p.active_mr,
+    blockers: p.blockers ?? undefined,
   }));
 
 export function parsePolecatList(stdout: string): PolecatListItem[] {
@@ -108,6 +115,10 @@ const recoveryCheck = z
     issue: optString,
     mq_status: optString,
     blockers: list(z.string()),
+    safe_to_nuke: optFlag,
+    needs_mq_submit: optFlag,
+    reason: optString,
+    active_mr: optString,
   })
   .transform((r): RecoveryCheck => ({
     rig: r.rig,
@@ -119,6 +130,10 @@ const recoveryCheck = z
     issue: r.issue,
     mqStatus: r.mq_status,
     blockers: r.blockers,
+    safeToNuke: r.safe_to_nuke,
+    needsMqSubmit: r.needs_mq_submit,
+    reason: r.reason,
+    activeMr: r.active_mr,
   }));
 
 export function parseRecoveryCheck(stdout: string): RecoveryCheck {

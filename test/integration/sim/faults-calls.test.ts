@@ -66,7 +66,8 @@ describe('faults', () => {
     const rec = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/furiosa', '--json'])).stdout);
     assert.deepEqual(rec, {
       rig: 'beads', polecat: 'furiosa', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_RECOVERY', branch: rec['branch'],
-      mq_status: 'unknown', blockers: ['mq_status=unknown'],
+      mq_status: 'unknown', reason: 'unsaved-work', reusable: false, safe_to_nuke: false, needs_mq_submit: false, counts_toward_capacity: true,
+      blockers: ['mq_status=unknown'],
     });
     assert.match(String(rec['branch']), /^polecat\/furiosa\//);
     const idle = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', 'beads/nux', '--json'])).stdout);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as control from '../../../sim/src/control.ts';
-import { gt, makeTown, parseJson } from './harness.ts';
+import { gt, makeTown, onVersion, parseJson } from './harness.ts';
 import type { TestTown } from './harness.ts';
 
 const SNAKE = /^[a-z0-9_]+$/;
@@ -100,8 +100,9 @@ describe('gt read commands', () => {
     await control.makeDirty(town.root, 'beads', 'nux', { unpushedCommits: 2, uncommittedFiles: ['a.go'] });
     const gs = parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'git-state', 'beads/nux', '--json'])).stdout);
     assert.deepEqual(gs, { clean: false, uncommitted_files: ['a.go'], unpushed_commits: 2, stash_count: 0 });
+    // gt v1.0's shape (v1.2's workstate fields and PENDING_MR: versions.test.ts).
     const check = async (name: string): Promise<Record<string, unknown>> =>
-      parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', `beads/${name}`, '--json'])).stdout);
+      parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', `beads/${name}`, '--json'], onVersion('1.0'))).stdout);
     // A working polecat never ran gt done: no self-report on its agent bead -> "", named as a blocker.
     const working = await check('furiosa');
     assert.deepEqual(Object.keys(working), ['rig', 'polecat', 'cleanup_status', 'needs_recovery', 'verdict', 'branch', 'issue', 'blockers']);

@@ -6,6 +6,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createTown } from '../../../sim/src/town.ts';
 import type { CreateTownOptions } from '../../../sim/src/town.ts';
+import { GT_VERSIONS } from '../../../sim/src/version.ts';
+import type { GtVersion } from '../../../sim/src/version.ts';
+
+export { GT_VERSIONS };
+export type { GtVersion };
+
+/** Run options for a gt/bd call that behaves like release `version`, whatever the town says. */
+export function onVersion(version: GtVersion, opts: RunOptions = {}): RunOptions {
+  return { ...opts, env: { ...opts.env, GT_SIM_VERSION: version } };
+}
 
 export const SIM_BIN = resolve(import.meta.dirname, '../../../sim/bin');
 

@@ -3,7 +3,7 @@
 // polecat session; `gt nudge` types into its stdin, `gt peek` shows its output, its exit is the
 // session's death, and nuke kills its process group. Through the real sim/bin/gt.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readEvents } from '../../../sim/src/events.ts';
@@ -105,9 +105,9 @@ describe('sim sessions through exec_wrapper', () => {
     const { name, session } = await sling(town.root, 'gastown', 'gt');
     await eventually('gt done', () => (readEvents(town.root).some((e) => e.type === 'done' && e.actor === `gastown/polecats/${name}`) ? true : undefined));
     await eventually('the session gone', () => (readRecord(town.root, session) === undefined ? true : undefined));
-    const p = readState(town.root).polecats[`gastown/${name}`];
-    assert.equal(p?.state, 'idle');
-    assert.equal(p.sessionRunning, false);
+    // gt v1.2 (the town's default) retires a polecat whose gt done was clean: record and worktree gone.
+    assert.equal(readState(town.root).polecats[`gastown/${name}`], undefined);
+    assert.equal(existsSync(join(town.root, 'gastown', 'polecats', name)), false);
     const { execFileSync } = await import('node:child_process');
     const branches = execFileSync('git', ['for-each-ref', '--format=%(refname)', 'refs/heads/'], { cwd: join(town.root, 'gastown', '.repo.git') }).toString();
     assert.match(branches, new RegExp(`refs/heads/polecat/${name}-[a-z0-9]+\\n`));

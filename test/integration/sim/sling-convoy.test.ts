@@ -1,10 +1,12 @@
 // gt sling, gt convoy and bd through the real executables: outputs, refusals, idempotency,
 // the events they write, cross-rig convoys not auto-closing (gastown #3681), bd's shapes.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, beforeEach, afterEach, describe, test } from 'node:test';
 import * as control from '../../../sim/src/control.ts';
 import { readEvents } from '../../../sim/src/events.ts';
-import { bd, gt, makeTown, parseJson } from './harness.ts';
+import { GT_VERSIONS, bd, gt, makeTown, parseJson } from './harness.ts';
 import type { TestTown } from './harness.ts';
 
 describe('gt sling', () => {
@@ -31,17 +33,22 @@ describe('gt sling', () => {
     assert.match(sling.ts, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
-  test('re-sling to the same rig is a no-op with exit 0; reuse of an idle polecat', async () => {
-    const bead = await control.addBead(town.root, { rig: 'gastown', title: 'x' });
-    await gt(town.root, ['sling', bead, 'gastown', '--no-convoy']);
-    const again = await gt(town.root, ['sling', bead, 'gastown']);
-    assert.equal(again.code, 0);
-    assert.equal(again.stdout, `○ Bead ${bead} is already hooked to gastown/polecats/nux, no-op\n`);
-    await control.finishWork(town.root, 'gastown', 'nux');
-    const next = await control.addBead(town.root, { rig: 'gastown', title: 'y' });
-    const reuse = await gt(town.root, ['sling', next, 'gastown', '--no-convoy']);
-    assert.match(reuse.stdout, /\nReusing idle polecat: nux\n/);
-  });
+  for (const version of GT_VERSIONS) {
+    test(`re-sling to the same rig is a no-op with exit 0; after gt done: reuse (1.0) or retired (1.2) [gt ${version}]`, async () => {
+      await control.setSettings(town.root, { gtVersion: version });
+      const bead = await control.addBead(town.root, { rig: 'gastown', title: 'x' });
+      await gt(town.root, ['sling', bead, 'gastown', '--no-convoy']);
+      const again = await gt(town.root, ['sling', bead, 'gastown']);
+      assert.equal(again.code, 0);
+      assert.equal(again.stdout, `○ Bead ${bead} is already hooked to gastown/polecats/nux, no-op\n`);
+      await control.finishWork(town.root, 'gastown', 'nux');
+      // gt v1.0 keeps the polecat idle; gt v1.2 retires it (its worktree removed) on a clean gt done.
+      assert.equal(existsSync(join(town.root, 'gastown', 'polecats', 'nux')), version === '1.0');
+      const next = await control.addBead(town.root, { rig: 'gastown', title: 'y' });
+      const reuse = await gt(town.root, ['sling', next, 'gastown', '--no-convoy']);
+      assert.match(reuse.stdout, version === '1.0' ? /\nReusing idle polecat: nux\n/ : /\nCreated polecat: \w+\n/);
+    });
+  }
 
   test('refusals: closed, unknown, parked, hooked elsewhere', async () => {
     const bead = await control.addBead(town.root, { rig: 'gastown', title: 'x' });

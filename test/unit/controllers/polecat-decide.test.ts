@@ -10,6 +10,7 @@ import { applyNuke, applySling } from '../../../src/controllers/polecat/outcome.
 import { mergeQueueUnknown, needsGitState, safeToNukeProven } from '../../../src/controllers/polecat/status.ts';
 import { escalationDelay, escalationTag, DEFAULT_ESCALATION } from '../../../src/controllers/polecat/stuck.ts';
 import type { GtErrorKind } from '../../../src/gt/errors.ts';
+import type { RecoveryCheck } from '../../../src/gt/types.ts';
 import { NOW, bead, cond, failedTown, gtError, iso, item, open, polecat, recovery, rig, town } from './polecat-fixtures.ts';
 
 const decide = (obs: Partial<PolecatObservation> & Pick<PolecatObservation, 'polecat'>, now = NOW) =>
@@ -760,4 +761,76 @@ describe('polecat decide: a listing without issues (beads database down) is not 
     const d = decide({ polecat: discovered, snapshot: town({ polecats: [item('nux', 'stalled')] }) });
     assert.equal(d.status.phase, 'Idle');
   });
+});
+
+describe('polecat decide: finished is not lost (gt v1.2 retires a polecat on a clean gt done)', () => {
+  const retiredNow = (snapshot = town({ beads: [bead('gt-abc12', 'closed')] }), extra: Partial<PolecatObservation> = {}) =>
+    decide({ polecat: following({ status: { dispatchedBeadID: 'gt-abc12', branch: 'polecat/nux/gt-abc12' } }), snapshot, ...extra });
+
+  test('vanished with its bead closed -> Idle/Completed, bead and its status kept, one Normal Event, no action', () => {
+    const d = retiredNow();
+    assert.equal(d.status.phase, 'Idle');
+    assert.deepEqual(cond(d.status, 'Ready'), { status: 'True', reason: Reason.Completed });
+    assert.deepEqual([d.status.beadID, d.status.beadStatus, d.status.branch, d.status.sessionRunning], ['gt-abc12', 'closed', 'polecat/nux/gt-abc12', false]);
+    assert.deepEqual(d.events.map((e) => [e.type, e.reason]), [['Normal', Reason.Completed]]);
+    assert.match(d.events[0]?.message ?? '', /gastown\/polecats\/nux finished its work and gt retired it \(bead gt-abc12 is closed\)/);
+    assert.deepEqual([d.actions, d.released], [[], false]);
+  });
+
+  test('settled: no second Event, no sling, and a new polecat under the same name is not followed', () => {
+    const first = retiredNow();
+    const again = polecat({ status: first.status });
+    for (const snapshot of [town(), town({ polecats: [item('nux', 'working', { issue: 'gt-zzz99' })] })]) {
+      const d = decide({ polecat: again, snapshot });
+      assert.deepEqual([d.status.phase, cond(d.status, 'Ready')?.reason, d.actions, d.events], ['Idle', Reason.Completed, [], []]);
+      assert.equal(d.status.beadID, 'gt-abc12');
+    }
+    const deleted = decide({ polecat: again, deleting: true, snapshot: town() });
+    assert.deepEqual([deleted.released, deleted.actions], [true, []], 'deleting it calls no gt');
+  });
+
+  test('bead still open: a merge request of the bead (or of the recorded branch) proves it was submitted', () => {
+    const open = town({ beads: [bead('gt-abc12', 'hooked')] });
+    const mr = (fields: { sourceIssue?: string; branch?: string }) => ({ ...bead('gt-wisp-m1', 'open'), mergeRequest: fields });
+    for (const fields of [{ sourceIssue: 'gt-abc12' }, { branch: 'polecat/nux/gt-abc12' }]) {
+      const d = retiredNow(open, { mergeRequests: { ok: true, value: [mr(fields)] } });
+      assert.deepEqual([d.status.phase, cond(d.status, 'Ready')?.reason, d.status.beadStatus], ['Idle', Reason.Completed, 'hooked']);
+      assert.match(d.events[0]?.message ?? '', /submitted as merge request gt-wisp-m1/);
+    }
+    const lost = retiredNow(open, { mergeRequests: { ok: true, value: [mr({ sourceIssue: 'gt-other', branch: 'polecat/x' })] } });
+    assert.deepEqual([lost.status.phase, cond(lost.status, 'Ready')?.reason, lost.events[0]?.type], ['Terminated', Reason.NukedOutsideKubernetes, 'Warning']);
+  });
+
+  test('bead still open and the merge-request read failed: nothing concluded, looked at again', () => {
+    const d = retiredNow(town({ beads: [bead('gt-abc12', 'hooked')] }), { mergeRequests: { ok: false, error: gtError('Unavailable') } });
+    assert.equal(d.status.phase, 'Working');
+    assert.equal(cond(d.status, 'Synced')?.status, 'False');
+    assert.deepEqual(d.events, []);
+    assert.ok(d.requeueAfterMs !== undefined);
+  });
+});
+
+describe('polecat decide: gt v1.2 check-recovery fields only make nuking stricter', () => {
+  const terminating = polecat({ spec: { desiredState: 'Terminated' }, status: { phase: 'Working', gtName: 'nux', beadID: 'gt-abc12' } });
+  const snapshot = town({ polecats: [item('nux', 'idle', { sessionRunning: false })] });
+  const safe = { ...recovery('SAFE_TO_NUKE', 'clean'), branch: 'polecat/nux', mqStatus: 'not_required' };
+  // [case, check, nuke?, CleanupBlocked reason]
+  const table: [string, RecoveryCheck, boolean, Reason?][] = [
+    ['v1.0 shape, proven safe', safe, true],
+    ['v1.2 flags agreeing', { ...safe, safeToNuke: true, needsMqSubmit: false, reason: 'clean' }, true],
+    ['a named blocker next to SAFE_TO_NUKE', { ...safe, blockers: ['hook_bead=gt-abc12 status=hooked'] }, false, Reason.CleanupStatusUnknown],
+    ['needs_mq_submit next to SAFE_TO_NUKE', { ...safe, needsMqSubmit: true }, false, Reason.NeedsMergeRequestSubmit],
+    ['safe_to_nuke false next to SAFE_TO_NUKE', { ...safe, safeToNuke: false }, false, Reason.CleanupStatusUnknown],
+    ['needs_recovery next to SAFE_TO_NUKE', { ...safe, needsRecovery: true }, false, Reason.CleanupStatusUnknown],
+    ['PENDING_MR', { ...recovery('PENDING_MR', 'clean'), needsRecovery: false, activeMr: 'gt-wisp-m1', safeToNuke: false }, false, Reason.PendingMergeRequest],
+    ['a verdict no gt printed yet, whatever the flags say', { ...recovery('WORKING', 'clean'), needsRecovery: false, safeToNuke: true }, false, Reason.CleanupStatusUnknown],
+  ];
+  for (const [name, check, nuke, reason] of table) {
+    test(`${name} -> ${nuke ? 'nuke' : `kept (${reason ?? ''})`}`, () => {
+      const d = decide({ polecat: terminating, snapshot, recovery: { ok: true, value: check }, gitState: { ok: true, value: { clean: true, uncommittedFiles: [], unpushedCommits: 0, stashCount: 0 } } });
+      assert.deepEqual(d.actions, nuke ? [{ type: 'nuke', rig: 'gastown', name: 'nux', force: false }] : []);
+      assert.equal(safeToNukeProven(check, false), nuke);
+      if (!nuke) assert.deepEqual(cond(d.status, 'CleanupBlocked'), { status: 'True', reason });
+    });
+  }
 });

@@ -6,7 +6,8 @@ import { Annotation, Label, TRUE_VALUE } from '../../../src/api/index.ts';
 import { DEFAULT_POLECAT_CONFIG } from '../../../src/controllers/polecat/decide.ts';
 import { classifyPolecat, probesNeeded, type PolecatView, type SituationKind } from '../../../src/controllers/polecat/situation.ts';
 import type { TownSnapshot } from '../../../src/controllers/town-sync/snapshot.ts';
-import { NOW, failedTown, gtError, iso, item, polecat, town } from './polecat-fixtures.ts';
+import type { MergeRequest } from '../../../src/gt/types.ts';
+import { NOW, bead, failedTown, gtError, iso, item, polecat, town } from './polecat-fixtures.ts';
 
 interface Row {
   readonly name: string;
@@ -15,13 +16,20 @@ interface Row {
   readonly snapshot?: TownSnapshot | 'none';
   readonly slingInFlight?: PolecatView['slingInFlight'];
   readonly kind: SituationKind;
+  readonly mergeRequests?: PolecatView['mergeRequests'];
   readonly recovery?: string;
   readonly activity?: string;
+  /** The rig whose merge requests the situation asks for (`gt mq list <rig>`). */
+  readonly mqList?: string;
 }
 
 const working = { phase: 'Working' as const, gtName: 'nux', beadID: 'gt-abc12' };
 const nuxWorking = town({ polecats: [item('nux', 'working', { issue: 'gt-abc12' })] });
 const orphan = { [Annotation.OnDelete]: 'orphan' };
+const closedBead = town({ beads: [bead('gt-abc12', 'closed')] });
+const openBead = town({ beads: [bead('gt-abc12', 'hooked')] });
+const retiredStatus = { ...working, phase: 'Idle' as const, conditions: [{ type: 'Ready', status: 'True' as const, reason: 'Completed', message: 'done', lastTransitionTime: iso(NOW - 60_000) }] };
+const mr = (sourceIssue: string): MergeRequest => ({ ...bead('gt-wisp-mr1', 'open'), mergeRequest: { branch: 'polecat/nux/gt-abc12', sourceIssue } });
 const force = { [Annotation.ForceTerminate]: TRUE_VALUE };
 
 const rows: readonly Row[] = [
@@ -37,7 +45,12 @@ const rows: readonly Row[] = [
   { name: 'dispatching, gt scheduled our sling', polecat: polecat(), slingInFlight: { beadID: 'gt-abc12', at: NOW - 100, scheduled: true }, kind: 'sling-scheduled' },
   { name: 'dispatching, a polecat of the rig holds the bead', polecat: polecat(), snapshot: nuxWorking, kind: 'adopting' },
   { name: 'Working with a bead nobody holds', polecat: polecat(), kind: 'dispatching' },
-  { name: 'the followed polecat is not listed', polecat: polecat({ status: working }), kind: 'gone' },
+  { name: 'the followed polecat is not listed, its bead closed (gt v1.2 retired it)', polecat: polecat({ status: working }), snapshot: closedBead, kind: 'retired' },
+  { name: 'not listed, bead open, a merge request carries it', polecat: polecat({ status: working }), snapshot: openBead, mergeRequests: { ok: true, value: [mr('gt-abc12')] }, kind: 'retired' },
+  { name: 'the followed polecat is not listed, bead open: ask for the merge requests', polecat: polecat({ status: working }), snapshot: openBead, kind: 'gone', mqList: 'gastown' },
+  { name: 'not listed, bead open, no merge request of it', polecat: polecat({ status: working }), snapshot: openBead, mergeRequests: { ok: true, value: [mr('gt-other1')] }, kind: 'gone', mqList: 'gastown' },
+  { name: 'retired (Idle/Completed), the name listed again for other work', polecat: polecat({ status: retiredStatus }), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-zzz99' })] }), kind: 'finished' },
+  { name: 'terminating a retired view', polecat: polecat({ spec: { desiredState: 'Terminated' }, status: retiredStatus }), snapshot: nuxWorking, kind: 'ended' },
   { name: 'gt reused the followed polecat for another bead', polecat: polecat({ status: { ...working, dispatchedBeadID: 'gt-abc12' } }), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-zzz99' })] }), kind: 'reassigned' },
   { name: 'following, silent too long', polecat: polecat({ status: working }), snapshot: nuxWorking, kind: 'following', activity: 'gastown/nux' },
   { name: 'following, recent activity', polecat: polecat({ status: { ...working, lastActivity: iso(NOW - 60_000) } }), snapshot: nuxWorking, kind: 'following' },
@@ -50,7 +63,7 @@ const rows: readonly Row[] = [
 // A Record over the union: a new kind without an entry here fails the typecheck.
 const ALL_KINDS: Record<SituationKind, true> = {
   'release-orphan': true, 'delete-conflict': true, 'awaiting-town': true, 'town-failed': true, ended: true, terminating: true, 'nothing-to-nuke': true,
-  'sling-unseen': true, 'sling-scheduled': true, adopting: true, dispatching: true, gone: true, reassigned: true, following: true,
+  'sling-unseen': true, 'sling-scheduled': true, adopting: true, dispatching: true, retired: true, gone: true, reassigned: true, following: true,
   'awaiting-scheduled': true, finished: true, pending: true,
 };
 
@@ -60,12 +73,16 @@ describe('classifyPolecat', () => {
   for (const row of rows) {
     test(`${row.name} -> ${row.kind}`, () => {
       const snapshot = row.snapshot === 'none' ? undefined : (row.snapshot ?? town());
-      const view: PolecatView = { polecat: row.polecat, deleting: row.deleting ?? false, snapshot, ...(row.slingInFlight ? { slingInFlight: row.slingInFlight } : {}) };
+      const view: PolecatView = {
+        polecat: row.polecat, deleting: row.deleting ?? false, snapshot,
+        ...(row.slingInFlight ? { slingInFlight: row.slingInFlight } : {}), ...(row.mergeRequests ? { mergeRequests: row.mergeRequests } : {}),
+      };
       const situation = classifyPolecat(view);
       assert.equal(situation.kind, row.kind);
       const needed = probesNeeded(situation, row.polecat.status?.lastActivity, NOW, DEFAULT_POLECAT_CONFIG.escalation.stuckAfterMs);
       assert.equal(ref(needed.recovery), row.recovery, 'check-recovery target');
       assert.equal(ref(needed.activity), row.activity, 'polecat status target');
+      assert.equal(needed.mergeRequests, row.mqList, 'gt mq list rig');
     });
   }
 
