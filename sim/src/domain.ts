@@ -333,10 +333,10 @@ export function applyMqCheck(safe: RecoveryStatus, facts: MqFacts): RecoveryStat
  * needed an MR of its branch, so an idle polecat after `gt done` stayed NEEDS_MQ_SUBMIT), no
  * terminal-bead shortcut, and a failed MR search kept SAFE_TO_NUKE with `mq_status: unknown`.
  *
- * Not modelled from current gt: its extra fields (`reason`, `reusable`, `safe_to_nuke`,
- * `needs_mq_submit`, `counts_toward_capacity`, `reuse_status`, `active_mr`, `diagnostics`,
- * `cleanup_status_source`, ...), the `WORKING` and `PENDING_MR` verdicts, the live git probe
- * that overrides a stale self-report, and the hook-bead blocker; the sim keeps v1.0.1's
+ * On gt v1.2 a clean polecat with an open MR is PENDING_MR (its `active_mr` named); the
+ * workstate fields are derived from the verdict by `workstate`. Not modelled from current gt:
+ * `reuse_status`, `diagnostics`, `cleanup_status_source`, the `WORKING` verdict, the live git
+ * probe that overrides a stale self-report, and the hook-bead blocker; the sim keeps v1.0.1's
  * self-report rule for the cleanup part.
  */
 export function recoveryStatus(state: SimState, p: SimPolecat): RecoveryStatus {

@@ -13,6 +13,7 @@ import { realClock } from '../../../src/runtime/clock.ts';
 import type { KubeObject } from '../../../src/runtime/k8s.ts';
 import { StatusWriter } from '../../../src/runtime/status.ts';
 import * as control from '../../../sim/src/control.ts';
+import { isConvoy } from '../../../sim/src/domain.ts';
 import { mutateState } from '../../../sim/src/store.ts';
 import { droppingWriter, eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
 
@@ -56,7 +57,7 @@ describe('Convoy controller (API server + simulated town)', () => {
 
   const get = async (key: string): Promise<Convoy | undefined> => bed.fetch<Convoy>(CONVOY_KIND, key);
   const cond = (c: Convoy | undefined, type: string) => c?.status?.conditions?.find((x) => x.type === type);
-  const convoysTitled = (marker: string) => Object.values(control.readTown(bed.root).beads).filter((b) => b.issueType === 'convoy' && b.title.includes(marker));
+  const convoysTitled = (marker: string) => Object.values(control.readTown(bed.root).beads).filter((b) => isConvoy(b) && b.title.includes(marker));
   const mails = () => control.readTown(bed.root).mail;
 
   async function beads(): Promise<[string, string]> {

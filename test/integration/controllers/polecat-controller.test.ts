@@ -199,9 +199,15 @@ describe('Polecat controller (API server + simulated town)', () => {
     assert.ok(name);
     // gt done: its work went through the queue, nothing is left ahead of the integration branch
     // (check-recovery: SAFE_TO_NUKE, mq_status not_required; gt v1.0.1 said NEEDS_MQ_SUBMIT).
-    await control.finishWork(bed.root, 'gastown', name);
-    await bed.kube.delete(POLECAT_KIND, { namespace: NS, name: 'clean' });
-    await r.reconcile(key);
+    // The polecat stays idle as on gt v1.0 (v1.2 retires it: polecat-versions.test.ts).
+    await control.setSettings(bed.root, { gtVersion: '1.0' });
+    try {
+      await control.finishWork(bed.root, 'gastown', name);
+      await bed.kube.delete(POLECAT_KIND, { namespace: NS, name: 'clean' });
+      await r.reconcile(key);
+    } finally {
+      await control.setSettings(bed.root, { gtVersion: '1.2' });
+    }
     assert.equal(await get(key), undefined, 'finalizer released, object gone');
     assert.equal(control.readTown(bed.root).polecats[`gastown/${name}`], undefined);
     assert.ok(nukes().some((c) => c.args.includes(`gastown/${name}`) && !c.args.includes('--force')));

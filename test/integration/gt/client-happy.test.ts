@@ -1,8 +1,10 @@
 // Every GtClient method against the town simulator, through the real runner and real
-// processes: the parsed values must match what the simulated town holds.
+// processes: the parsed values must match what the simulated town holds. The reads run against
+// a town of each gt release the operator supports (v1.0 and v1.2), the writes against v1.2.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readCalls, readTown } from '../../../sim/src/control.ts';
+import { GT_VERSIONS } from '../../../sim/src/version.ts';
 import { isGtError, type GtClient } from '../../../src/gt/index.ts';
 import { simTown, type SimTown } from './sim-town.ts';
 
@@ -15,7 +17,15 @@ before(async () => {
 });
 after(() => town.cleanup());
 
-describe('reads', () => {
+for (const version of GT_VERSIONS) describe(`reads [gt ${version}]`, () => {
+  let town: SimTown;
+  let gt: GtClient;
+  before(async () => {
+    town = await simTown({ seed: 7, gtVersion: version });
+    gt = town.client();
+  });
+  after(() => town.cleanup());
+
   test('rig list and town status agree with the town', async () => {
     const rigs = await gt.rigList();
     assert.deepEqual(rigs.map((r) => r.name).sort(), ['beads', 'gastown']);
@@ -53,7 +63,12 @@ describe('reads', () => {
     assert.equal(status.issue, working.issue);
     assert.match(status.createdAt ?? '', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
     assert.equal((await gt.polecatGitState('gastown', working.name)).clean, true);
-    assert.ok((await gt.polecatCheckRecovery('gastown', working.name)).verdict.kind !== 'unknown');
+    const check = await gt.polecatCheckRecovery('gastown', working.name);
+    assert.ok(check.verdict.kind !== 'unknown');
+    // gt v1.2's workstate fields are read where printed, absent on v1.0.
+    assert.deepEqual([check.safeToNuke, check.needsMqSubmit], version === '1.2' ? [false, false] : [undefined, undefined]);
+    const idle = one.find((p) => p.state.kind === 'idle')!;
+    assert.deepEqual([idle.safeToNuke, idle.verdict?.kind], version === '1.2' ? [true, 'SAFE_TO_NUKE'] : [undefined, undefined]);
     const hook = await gt.hookStatus(`gastown/polecats/${working.name}`);
     assert.equal(hook.hasWork, true);
     assert.equal(hook.hookedBead?.id, working.issue);
@@ -62,9 +77,11 @@ describe('reads', () => {
     assert.equal(hook.role, '');
   });
 
-  test('convoys and beads: one bd call for many ids', async () => {
+  test('convoys (typed convoy on v1.0, task + gt:convoy on v1.2) and beads: one bd call for many ids', async () => {
     const [convoy] = await gt.convoyList();
     assert.ok(convoy);
+    const [bead] = (await gt.beadShow([convoy.id])).found;
+    assert.deepEqual([bead?.issueType, bead?.labels], version === '1.2' ? ['task', ['gt:convoy']] : ['convoy', []]);
     const status = await gt.convoyStatus(convoy.id);
     assert.equal(status.total, status.tracked.length);
     assert.ok((await gt.convoyList({ all: true })).some((c) => c.id === convoy.id));

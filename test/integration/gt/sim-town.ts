@@ -1,5 +1,6 @@
 // Integration helper: a fresh simulated town in a temp dir and a client on the real runner
-// pointed at the simulator's gt/bd executables.
+// pointed at the simulator's gt/bd executables. `opts.gtVersion` picks the gt release the town
+// behaves like (default: GT_SIM_VERSION, else 1.2).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

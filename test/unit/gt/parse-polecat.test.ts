@@ -6,19 +6,23 @@ import { parseGitState, parsePolecatList, parsePolecatStatus, parseRecoveryCheck
 import { formatWithOffset, gtLocalTimeToIso, rfc3339 } from '../../../src/gt/parse/time.ts';
 
 describe('parsePolecatList', () => {
-  test('reads list items; unknown states (review-needed) are kept raw; newer fields optional', () => {
+  test('reads list items; review-needed (gt v1.2) is known, other new states are kept raw; newer fields optional', () => {
     const out = JSON.stringify([
       { rig: 'gastown', name: 'nux', state: 'working', issue: 'gt-abc12', session_running: true, session_name: 'gt-gastown-nux' },
       { rig: 'gastown', name: 'toast', state: 'review-needed', session_running: false, zombie: true,
-        cleanup_status: 'has_unpushed', verdict: 'PENDING_MR', safe_to_nuke: false, branch: 'polecat/toast' },
+        cleanup_status: 'has_unpushed', verdict: 'PENDING_MR', safe_to_nuke: false, branch: 'polecat/toast',
+        needs_mq_submit: false, active_mr: 'gt-wisp-m1', blockers: ['active_mr=gt-wisp-m1'], reusable: false, counts_toward_capacity: true },
+      { rig: 'gastown', name: 'slit', state: 'on-vacation', session_running: false },
     ], null, 2);
-    const [nux, toast] = parsePolecatList(out);
+    const [nux, toast, slit] = parsePolecatList(out);
     assert.deepEqual(nux, {
       rig: 'gastown', name: 'nux', state: { kind: 'working', raw: 'working' }, issue: 'gt-abc12',
       sessionRunning: true, zombie: undefined, sessionName: 'gt-gastown-nux', cleanupStatus: undefined,
-      branch: undefined, verdict: undefined, safeToNuke: undefined,
+      branch: undefined, verdict: undefined, safeToNuke: undefined, needsMqSubmit: undefined, activeMr: undefined, blockers: undefined,
     });
-    assert.deepEqual(toast!.state, { kind: 'unknown', raw: 'review-needed' });
+    assert.deepEqual(toast!.state, { kind: 'review-needed', raw: 'review-needed' });
+    assert.deepEqual([toast!.safeToNuke, toast!.needsMqSubmit, toast!.activeMr, toast!.blockers], [false, false, 'gt-wisp-m1', ['active_mr=gt-wisp-m1']]);
+    assert.deepEqual(slit!.state, { kind: 'unknown', raw: 'on-vacation' });
     assert.deepEqual(toast!.cleanupStatus, { kind: 'has_unpushed', raw: 'has_unpushed' });
     assert.deepEqual(toast!.verdict, { kind: 'PENDING_MR', raw: 'PENDING_MR' });
     assert.equal(toast!.zombie, true);
@@ -96,7 +100,7 @@ describe('git-state and check-recovery', () => {
     assert.deepEqual(r.blockers, []);
   });
 
-  test('check-recovery as current gt prints it: not_required, blockers, and fields the client ignores', () => {
+  test('check-recovery as current gt prints it: not_required, blockers, the workstate flags it reads and fields it ignores', () => {
     const notRequired = parseRecoveryCheck(JSON.stringify({
       rig: 'gastown', polecat: 'nux', cleanup_status: 'clean', needs_recovery: false, verdict: 'SAFE_TO_NUKE', reason: 'reusable', reusable: true,
       safe_to_nuke: true, needs_mq_submit: false, counts_toward_capacity: false, reuse_status: 'idle-preserved', branch: 'polecat/nux',
@@ -105,6 +109,7 @@ describe('git-state and check-recovery', () => {
     assert.deepEqual(notRequired, {
       rig: 'gastown', polecat: 'nux', cleanupStatus: { kind: 'clean', raw: 'clean' }, needsRecovery: false, verdict: { kind: 'SAFE_TO_NUKE', raw: 'SAFE_TO_NUKE' },
       branch: 'polecat/nux', issue: undefined, mqStatus: 'not_required', blockers: [],
+      safeToNuke: true, needsMqSubmit: false, reason: 'reusable', activeMr: undefined,
     });
     const unknown = parseRecoveryCheck('{"rig":"g","polecat":"n","cleanup_status":"clean","needs_recovery":true,"verdict":"NEEDS_RECOVERY","branch":"polecat/n","mq_status":"unknown","blockers":["mq_status=unknown"]}');
     assert.equal(unknown.mqStatus, 'unknown');
