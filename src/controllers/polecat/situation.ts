@@ -80,8 +80,11 @@ export type Situation =
   | { readonly kind: 'dispatching'; readonly town: TownData; readonly bead: string }
   /** `bead`: the bead it finished, `beadStatus` bd's status of it, `mergeRequest` the MR that carries it (if that was the proof). */
   | { readonly kind: 'retired'; readonly town: TownData; readonly target: PolecatRef; readonly bead: string; readonly beadStatus: string; readonly mergeRequest?: string }
-  /** `mergeRequests`: the failed read that could have shown the polecat finished (look again). */
-  | { readonly kind: 'gone'; readonly town: TownData; readonly target: PolecatRef; readonly mergeRequests?: GtError }
+  /**
+   * `openBead`: the bead it held, not closed (a merge request of it would show it finished);
+   * `mergeRequests`: the failed read that could have shown that (look again).
+   */
+  | { readonly kind: 'gone'; readonly town: TownData; readonly target: PolecatRef; readonly openBead?: string; readonly mergeRequests?: GtError }
   | { readonly kind: 'reassigned'; readonly town: TownData; readonly item: PolecatListItem; readonly other: string }
   | { readonly kind: 'following'; readonly town: TownData; readonly item: PolecatListItem }
   | { readonly kind: 'awaiting-scheduled'; readonly town: TownData }
@@ -270,11 +273,11 @@ function classifyVanished(view: PolecatView, town: TownData, target: PolecatRef)
   const beadStatus = read?.status.raw ?? 'unknown';
   if (read?.status.kind === 'closed' || read?.status.kind === 'tombstone') return { kind: 'retired', town, target, bead, beadStatus };
   const mrs = view.mergeRequests;
-  if (mrs === undefined) return { kind: 'gone', town, target };
-  if (!mrs.ok) return { kind: 'gone', town, target, mergeRequests: mrs.error };
+  if (mrs === undefined) return { kind: 'gone', town, target, openBead: bead };
+  if (!mrs.ok) return { kind: 'gone', town, target, openBead: bead, mergeRequests: mrs.error };
   const branch = view.polecat.status?.branch;
   const mr = mrs.value.find((m) => m.mergeRequest.sourceIssue === bead || (branch !== undefined && m.mergeRequest.branch === branch));
-  return mr === undefined ? { kind: 'gone', town, target } : { kind: 'retired', town, target, bead, beadStatus, mergeRequest: mr.id };
+  return mr === undefined ? { kind: 'gone', town, target, openBead: bead } : { kind: 'retired', town, target, bead, beadStatus, mergeRequest: mr.id };
 }
 
 /** A listed polecat the view follows (or adopts): reassigned when it holds another bead than ours. */
@@ -297,7 +300,7 @@ export interface ProbesNeeded {
 
 export function probesNeeded(situation: Situation, lastActivity: string | undefined, now: number, stuckAfterMs: number): ProbesNeeded {
   if (situation.kind === 'terminating') return { recovery: situation.target };
-  if (situation.kind === 'gone') return { mergeRequests: situation.target.rig };
+  if (situation.kind === 'gone') return situation.openBead === undefined ? {} : { mergeRequests: situation.target.rig };
   if (situation.kind !== 'following') return {};
   const { item } = situation;
   const working = item.state.kind === 'working' || item.state.kind === 'active';

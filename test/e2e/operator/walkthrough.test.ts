@@ -104,9 +104,11 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
       assert.equal(calls.filter((c) => c.bin === 'gt' && c.args[0] === 'sling').length, 1, 'slung exactly once');
       assert.equal(calls.filter((c) => c.bin === 'gt' && c.args[0] === 'convoy' && c.args[1] === 'create').length, 1, 'one convoy');
 
-      // The agent finishes its bead: the Polecat goes Idle, the convoy moves to 1/2.
+      // The agent finishes its bead: gt (v1.2, the simulator's default) retires the polecat; the
+      // Polecat goes Idle with reason Completed, the convoy moves to 1/2.
       await sim('gt-sim', 'done', `gastown/${gtName}`);
       await patiently('the polecat Idle', async () => (await jsonpath('polecat/demo', '{.status.phase}')) === 'Idle');
+      assert.equal(await jsonpath('polecat/demo', '{.status.conditions[?(@.type=="Ready")].reason} {.status.beadStatus}'), 'Completed closed');
       await patiently('convoy progress 1/2', async () => (await jsonpath('convoy/demo', '{.status.progress}')) === '1/2');
 
       // The other bead is closed with bd (no event-log line): the convoy completes.
@@ -121,8 +123,7 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     }
   });
 
-  test('deleting the Polecat nukes the clean polecat in gt, then the view goes', async () => {
-    const gtName = await jsonpath('polecat/demo', '{.status.gtName}');
+  test('deleting the Polecat of a polecat gt already retired needs no nuke, the view goes', async () => {
     // Before: the view's phase series are exported (Idle after gt done).
     const before = await patiently('the demo polecat exported as Idle', async () => {
       const series = demoSeries(await scrape());
@@ -132,8 +133,8 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     await kubectl('delete', 'polecat', 'demo', '-n', 'default', '--wait=false');
     await patiently('the Polecat removed', async () => (await kubectl('get', 'polecats', '-n', 'default', '-o', 'name')).includes('polecat.gastown.gastown.io/demo') ? undefined : true);
     const calls = (await sim('gt-sim', 'calls')).trim().split('\n').map((l) => JSON.parse(l) as { bin: string; args: string[] });
-    const nukes = calls.filter((c) => c.bin === 'gt' && c.args[0] === 'polecat' && c.args[1] === 'nuke');
-    assert.deepEqual(nukes.map((c) => c.args.slice(2)), [[`gastown/${gtName}`]], 'one nuke, without --force');
+    const nukes = calls.filter((c) => c.bin === 'gt' && c.args[0] === 'polecat' && (c.args[1] === 'nuke' || c.args[1] === 'check-recovery'));
+    assert.deepEqual(nukes, [], 'no check-recovery, no nuke: nothing is left in gt');
   });
 
   test('/readyz is ready and /metrics shows the scenario', async () => {
@@ -154,7 +155,7 @@ describe('README walkthrough: run, then drive it with kubectl', () => {
     assert.equal(value('gastown_rig_phase{rig="gastown",phase="Operational"}'), 1);
     assert.equal(value('gastown_gt_cli_calls_total{command="gt sling",result="success"}'), 1);
     assert.equal(value('gastown_gt_cli_calls_total{command="gt convoy create",result="success"}'), 1);
-    assert.equal(value('gastown_gt_cli_calls_total{command="gt polecat nuke",result="success"}'), 1);
+    assert.equal(value('gastown_gt_cli_calls_total{command="gt polecat nuke",result="success"}'), undefined, 'the retired polecat needed no nuke');
     assert.equal(value('gastown_gt_circuit_breaker_state{state="closed"}'), 1);
     assert.ok((value('gastown_reconcile_total{controller="polecat",result="success"}') ?? 0) > 0);
     assert.ok((value('gastown_gt_cli_calls_total{command="gt polecat list",result="success"}') ?? 0) > 0);

@@ -1,5 +1,7 @@
 // gt reusing a view's polecat for another bead, against the embedded API server and the
-// simulated town (its own bed: the rig has no other idle polecat gt could pick instead).
+// simulated town (its own bed: the rig has no other idle polecat gt could pick instead). A gt
+// v1.0 town: there a polecat stays idle after gt done and is reused; v1.2 retires it instead
+// (polecat-versions.test.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Annotation, FINALIZER, ON_DELETE_ORPHAN, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
@@ -16,7 +18,7 @@ const NS = 'default';
 describe('Polecat view whose gt polecat is reused for another bead (API server + simulated town)', () => {
   let bed: Bed;
   before(async () => {
-    bed = await startBed();
+    bed = await startBed({ gtVersion: '1.0' });
     await served(bed.kube, POLECAT_KIND, NS);
   });
   after(async () => {

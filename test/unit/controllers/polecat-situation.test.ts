@@ -47,6 +47,7 @@ const rows: readonly Row[] = [
   { name: 'Working with a bead nobody holds', polecat: polecat(), kind: 'dispatching' },
   { name: 'the followed polecat is not listed, its bead closed (gt v1.2 retired it)', polecat: polecat({ status: working }), snapshot: closedBead, kind: 'retired' },
   { name: 'not listed, bead open, a merge request carries it', polecat: polecat({ status: working }), snapshot: openBead, mergeRequests: { ok: true, value: [mr('gt-abc12')] }, kind: 'retired' },
+  { name: 'the followed polecat is not listed, no bead recorded: nothing to ask', polecat: polecat({ spec: { desiredState: 'Idle', beadID: undefined }, status: { phase: 'Idle', gtName: 'nux' } }), kind: 'gone' },
   { name: 'the followed polecat is not listed, bead open: ask for the merge requests', polecat: polecat({ status: working }), snapshot: openBead, kind: 'gone', mqList: 'gastown' },
   { name: 'not listed, bead open, no merge request of it', polecat: polecat({ status: working }), snapshot: openBead, mergeRequests: { ok: true, value: [mr('gt-other1')] }, kind: 'gone', mqList: 'gastown' },
   { name: 'retired (Idle/Completed), the name listed again for other work', polecat: polecat({ status: retiredStatus }), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-zzz99' })] }), kind: 'finished' },
