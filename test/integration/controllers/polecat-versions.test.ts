@@ -112,16 +112,18 @@ for (const version of GT_VERSIONS) {
     });
 
     test('the discovered view of a polecat gt retired is removed', async () => {
-      const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'Slung outside' });
-      const outside = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
+      // In the other rig: no user view there follows a polecat of the same name.
+      const bead = await control.addBead(bed.root, { rig: 'beads', title: 'Slung outside' });
+      const outside = await control.slingOutside(bed.root, bead, 'beads', { convoy: false });
       let cached: readonly Polecat[] = [];
       const discovery = new PolecatDiscovery({ client: bed.kube, listPolecats: () => cached, namespace: NS });
-      const views = async () => (await bed.kube.list<Polecat>(POLECAT_KIND, { namespace: NS })).items.filter((v) => v.metadata.labels?.[Label.Polecat] === outside.polecat);
+      const views = async () =>
+        (await bed.kube.list<Polecat>(POLECAT_KIND, { namespace: NS })).items.filter((v) => v.spec.rig === 'beads' && v.metadata.labels?.[Label.Polecat] === outside.polecat);
       cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
       await discovery.sync(await bed.observer.syncNow('discover'));
       const [view] = await views();
       assert.equal(view?.metadata.labels?.[Label.Discovered], 'true');
-      await control.finishWork(bed.root, 'gastown', outside.polecat);
+      await control.finishWork(bed.root, 'beads', outside.polecat);
       cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
       await discovery.sync(await bed.observer.syncNow('after gt done'));
       const key = `${NS}/${view?.metadata.name ?? ''}`;
