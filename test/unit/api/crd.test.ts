@@ -213,7 +213,7 @@ describe('CRD structure', () => {
       'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Polecat'), [
-      'phase', 'gtName', 'rig', 'beadID', 'dispatchedBeadID', 'branch', 'session', 'sessionRunning', 'gtState', 'cleanupStatus', 'cleanupStatusKnown', 'lastActivity',
+      'phase', 'gtName', 'rig', 'beadID', 'dispatchedBeadID', 'beadStatus', 'branch', 'session', 'sessionRunning', 'gtState', 'cleanupStatus', 'cleanupStatusKnown', 'lastActivity',
       'stuckSince', 'escalation', 'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Convoy'), [
