@@ -81,7 +81,7 @@ export type Situation =
   /** `bead`: the bead it finished, `beadStatus` bd's status of it, `mergeRequest` the MR that carries it (if that was the proof). */
   | { readonly kind: 'retired'; readonly town: TownData; readonly target: PolecatRef; readonly bead: string; readonly beadStatus: string; readonly mergeRequest?: string }
   /**
-   * `openBead`: the bead it held, not closed (a merge request of it would show it finished);
+   * `openBead`: the bead it held, not closed (a merge request of it would show it finished),
    * `mergeRequests`: the failed read that could have shown that (look again).
    */
   | { readonly kind: 'gone'; readonly town: TownData; readonly target: PolecatRef; readonly openBead?: string; readonly mergeRequests?: GtError }
