@@ -30,7 +30,7 @@ export type RigStateKind = (typeof RIG_STATES)[number];
 export const SERVICE_STATES = ['running', 'stopped'] as const;
 export type ServiceStateKind = (typeof SERVICE_STATES)[number];
 
-export const POLECAT_STATES = ['working', 'idle', 'done', 'stuck', 'stalled', 'zombie', 'active', 'review-needed'] as const;
+export const POLECAT_STATES = ['working', 'idle', 'done', 'stuck', 'stalled', 'zombie', 'active'] as const;
 export type PolecatStateKind = (typeof POLECAT_STATES)[number];
 
 export const CLEANUP_STATUSES = ['clean', 'has_uncommitted', 'has_stash', 'has_unpushed', 'unknown'] as const;

@@ -835,12 +835,3 @@ describe('polecat decide: gt v1.2 check-recovery fields only make nuking stricte
   }
 });
 
-describe('polecat decide: review-needed (gt v1.2) is a known state', () => {
-  test('a polecat holding its bead in review-needed stays Working and is not Stuck', () => {
-    const d = decide({ polecat: following({ status: { lastActivity: iso(NOW - 60_000) } }), snapshot: town({ polecats: [item('nux', 'review-needed', { issue: 'gt-abc12' })] }) });
-    assert.equal(d.status.phase, 'Working');
-    assert.equal(d.status.gtState?.raw, 'review-needed');
-    assert.deepEqual(cond(d.status, 'Stuck'), { status: 'False', reason: Reason.Healthy });
-    assert.deepEqual(d.actions, []);
-  });
-});

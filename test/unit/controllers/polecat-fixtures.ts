@@ -14,7 +14,7 @@ export function open<K extends string>(raw: string, known: readonly K[]): OpenEn
   return { kind: (known as readonly string[]).includes(raw) ? (raw as K) : 'unknown', raw };
 }
 
-const POLECAT_STATES = ['working', 'idle', 'done', 'stuck', 'stalled', 'zombie', 'active', 'review-needed'] as const;
+const POLECAT_STATES = ['working', 'idle', 'done', 'stuck', 'stalled', 'zombie', 'active'] as const;
 const BEAD_STATES = ['open', 'in_progress', 'blocked', 'deferred', 'closed', 'pinned', 'hooked', 'tombstone'] as const;
 
 export function polecat(over: { spec?: Partial<PolecatInput['spec']>; status?: Polecat['status']; labels?: Record<string, string>; annotations?: Record<string, string>; generation?: number } = {}): Polecat {

@@ -6,7 +6,7 @@ import { parseGitState, parsePolecatList, parsePolecatStatus, parseRecoveryCheck
 import { formatWithOffset, gtLocalTimeToIso, rfc3339 } from '../../../src/gt/parse/time.ts';
 
 describe('parsePolecatList', () => {
-  test('reads list items; review-needed (gt v1.2) is known, other new states are kept raw; newer fields optional', () => {
+  test('reads list items; new states (review-needed, gt v1.2) are kept raw; newer fields optional', () => {
     const out = JSON.stringify([
       { rig: 'gastown', name: 'nux', state: 'working', issue: 'gt-abc12', session_running: true, session_name: 'gt-gastown-nux' },
       { rig: 'gastown', name: 'toast', state: 'review-needed', session_running: false, zombie: true,
@@ -20,7 +20,7 @@ describe('parsePolecatList', () => {
       sessionRunning: true, zombie: undefined, sessionName: 'gt-gastown-nux', cleanupStatus: undefined,
       branch: undefined, verdict: undefined, safeToNuke: undefined, needsMqSubmit: undefined, activeMr: undefined, blockers: undefined,
     });
-    assert.deepEqual(toast!.state, { kind: 'review-needed', raw: 'review-needed' });
+    assert.deepEqual(toast!.state, { kind: 'unknown', raw: 'review-needed' });
     assert.deepEqual([toast!.safeToNuke, toast!.needsMqSubmit, toast!.activeMr, toast!.blockers], [false, false, 'gt-wisp-m1', ['active_mr=gt-wisp-m1']]);
     assert.deepEqual(slit!.state, { kind: 'unknown', raw: 'on-vacation' });
     assert.deepEqual(toast!.cleanupStatus, { kind: 'has_unpushed', raw: 'has_unpushed' });
