@@ -66,6 +66,9 @@ export function buildCli(): Command {
     .addOption(new Option('--escalation-max-interval <duration>', 'the longest delay between two escalation mails').argParser(positiveDuration).default(7_200_000, '2h'))
     .addOption(new Option('--escalation-max-mails <n>', 'escalation mails per stuck polecat, the first one included (review-needed polecats are the witness\'s own: never mailed)').argParser(positiveInt).default(5))
     .addOption(new Option('--workers <n>', 'concurrent reconciles per controller').argParser(positiveInt).default(2))
+    // Pod execution (docs/pod-execution.md)
+    .option('--pod-execution', 'run the session controller for rigs in Pod mode: certificates, sweeping, NetworkPolicies (needs the pod-execution RBAC)', false)
+    .addOption(new Option('--pod-namespace <ns>', "with --pod-execution: namespace of session pods when a Rig's spec.execution.namespace is unset (default: --namespace)"))
     // Observability
     .addOption(new Option('--metrics-addr <addr>', 'Prometheus /metrics listen address ("0" disables; in a pod use :8080)').default('127.0.0.1:8080'))
     .addOption(new Option('--health-addr <addr>', '/healthz and /readyz listen address ("0" disables; in a pod use :8081)').default('127.0.0.1:8081'))

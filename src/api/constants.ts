@@ -114,6 +114,11 @@ export const PolecatPhase = {
   Idle: 'Idle',
   /** The gt polecat was nuked (by the operator or outside Kubernetes). */
   Terminated: 'Terminated',
+  /**
+   * Pod execution: the polecat's session pod failed or vanished while gt still counts on it
+   * (the Ready reason says how: OOMKilled, DeadlineExceeded, Evicted, ...).
+   */
+  Failed: 'Failed',
 } as const;
 export type PolecatPhase = (typeof PolecatPhase)[keyof typeof PolecatPhase];
 
@@ -153,6 +158,15 @@ export const ConditionType = {
    * session wrapper, or neither). Absent on a rig that uses neither.
    */
   ExecutionWired: 'ExecutionWired',
+  /** Polecat (Pod execution): its session pod is bound to a node. */
+  PodScheduled: 'PodScheduled',
+  /** Polecat (Pod execution): the agent runs in its pod with its certificate and gt's session is live. */
+  SessionAttached: 'SessionAttached',
+  /**
+   * Rig (Pod execution): every session pod of the rig has its certificate Secret (the gt
+   * proxy's admin API answers and issues them).
+   */
+  SessionCredentials: 'SessionCredentials',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -267,5 +281,34 @@ export const Reason = {
   PodModeNotSet: 'PodModeNotSet',
   /** The rig's `settings/config.json` cannot be read or parsed. */
   RigSettingsUnreadable: 'RigSettingsUnreadable',
+
+  // Pod execution, appended: why a session pod failed (Polecat phase Failed, Stuck).
+  OOMKilled: 'OOMKilled',
+  DeadlineExceeded: 'DeadlineExceeded',
+  Evicted: 'Evicted',
+  ImagePullBackOff: 'ImagePullBackOff',
+  Unschedulable: 'Unschedulable',
+  /** The agent container ended with a nonzero exit code (the message has it). */
+  Error: 'Error',
+  /** The session pod was deleted while gt still counted on the polecat. */
+  PodDeleted: 'PodDeleted',
+  // Pod execution: the session (PodScheduled, SessionAttached).
+  Scheduled: 'Scheduled',
+  WaitingForPod: 'WaitingForPod',
+  CertificatePending: 'CertificatePending',
+  ContainerWaiting: 'ContainerWaiting',
+  Attached: 'Attached',
+  SessionEnded: 'SessionEnded',
+  // Pod execution: certificates and sweeping (Rig SessionCredentials, Events).
+  CertificatesIssued: 'CertificatesIssued',
+  CertificateIssued: 'CertificateIssued',
+  ProxyUnavailable: 'ProxyUnavailable',
+  CertificateRefused: 'CertificateRefused',
+  InvalidIdentity: 'InvalidIdentity',
+  SessionRetired: 'SessionRetired',
+  OrphanSecretDeleted: 'OrphanSecretDeleted',
+  SerialDenied: 'SerialDenied',
+  /** spec.execution.networkPolicy cannot be turned into a NetworkPolicy (a CIDR that is not allowed). */
+  InvalidNetworkPolicy: 'InvalidNetworkPolicy',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { API_GROUP_VERSION, DESIRED_STATES, DesiredState, Kind, Resource } from './constants.ts';
 import {
+  MAX_INT32,
   countField,
   namespacedObjectMetaSchema,
   timestampField,
@@ -67,12 +68,28 @@ export const escalationStatusSchema = z
   .describe('Escalation of a stuck polecat to its witness. Removed when the polecat recovers.');
 export type EscalationStatus = z.infer<typeof escalationStatusSchema>;
 
+export const sessionExecutionStatusSchema = z
+  .object({
+    mode: z.string().max(16).describe('Where the agent runs: Local (tmux on the town host) or Pod.'),
+    podName: z.string().max(253).describe('The session pod (gt-<rig>-<name>-<hash8>).').optional(),
+    namespace: z.string().max(63).describe("The session pod's namespace.").optional(),
+    node: z.string().max(253).describe('The node the pod runs on.').optional(),
+    podPhase: z.string().max(64).describe('The pod phase: Pending, Running, Succeeded, Failed, or Absent once it is gone.').optional(),
+    restarts: countField('Restarts of the agent container.').optional(),
+    lastTerminationReason: z.string().max(128).describe('Why the agent container last ended (Completed, Error, OOMKilled, ...).').optional(),
+    lastExitCode: z.int().min(-2147483648).max(MAX_INT32).describe('Exit code of the agent container when it last ended.').optional(),
+    startedAt: timestampField('When the agent container started.').optional(),
+    finishedAt: timestampField('When the agent container last ended.').optional(),
+  })
+  .describe('Where the polecat\'s agent runs and how its session pod is doing (Pod execution, docs/pod-execution.md).');
+export type SessionExecutionStatus = z.infer<typeof sessionExecutionStatusSchema>;
+
 export const polecatStatusSchema = z
   .object({
     phase: z
       .string()
       .max(64)
-      .describe('Pending (waiting for sling), Working, Idle or Terminated. An open set: treat other values as unknown.')
+      .describe('Pending (waiting for sling), Working, Idle, Terminated, or Failed (its session pod failed). An open set: treat other values as unknown.')
       .optional(),
     gtName: z.string().max(128).describe('The real gt polecat name (gt chooses it when it spawns the polecat).').optional(),
     rig: z.string().max(128).describe('The rig gt reports the polecat in.').optional(),
@@ -110,6 +127,7 @@ export const polecatStatusSchema = z
     lastActivity: timestampField('Last activity gt reports for the polecat.').optional(),
     stuckSince: timestampField('When the operator first saw the polecat stuck; removed when it recovers.').optional(),
     escalation: escalationStatusSchema.optional(),
+    execution: sessionExecutionStatusSchema.optional(),
     ...viewStatusFields,
   })
   .describe('What gt reports for the polecat. Written by the operator.');
@@ -140,6 +158,8 @@ export const PolecatDefinition = {
     { name: 'Desired', type: 'string', jsonPath: '.spec.desiredState', priority: 1 },
     { name: 'GT State', type: 'string', jsonPath: '.status.gtState.raw', priority: 1 },
     { name: 'Branch', type: 'string', jsonPath: '.status.branch', priority: 1 },
+    { name: 'Node', type: 'string', jsonPath: '.status.execution.node', priority: 1 },
+    { name: 'Pod', type: 'string', jsonPath: '.status.execution.podName', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
   ],
 } as const satisfies KindDefinition<typeof polecatSpecSchema, typeof polecatStatusSchema>;

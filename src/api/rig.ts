@@ -76,6 +76,33 @@ export const mergeQueueStatusSchema = z
   );
 export type MergeQueueStatus = z.infer<typeof mergeQueueStatusSchema>;
 
+/** At most this many retired certificate serials are remembered per rig. */
+export const MAX_RETIRED_SERIALS = 500;
+
+export const retiredSerialSchema = z
+  .object({
+    serial: z.string().min(1).max(128).regex(/^[0-9a-fA-F]+$/, { error: 'must be a hex serial' }).describe('Certificate serial (hex).'),
+    polecat: z.string().max(128).describe('The gt polecat the certificate was issued to.').optional(),
+    expiresAt: timestampField('When the certificate expires; the serial is forgotten after that.').optional(),
+  })
+  .describe('A certificate of a retired session, denied at the gt proxy.');
+export type RetiredSerial = z.infer<typeof retiredSerialSchema>;
+
+export const rigExecutionStatusSchema = z
+  .object({
+    sessionPods: countField('Session pods of the rig the operator sees.').optional(),
+    retiredSerials: z
+      .array(retiredSerialSchema)
+      .max(MAX_RETIRED_SERIALS)
+      .describe(
+        'Serials of retired sessions\' certificates. The proxy keeps its deny list in memory only, so the operator ' +
+          'denies these again after the proxy was unreachable or the operator restarted.',
+      )
+      .optional(),
+  })
+  .describe('Pod execution bookkeeping of the rig (docs/pod-execution.md). Written by the operator; do not edit.');
+export type RigExecutionStatus = z.infer<typeof rigExecutionStatusSchema>;
+
 export const rigStatusSchema = z
   .object({
     phase: z
@@ -97,6 +124,7 @@ export const rigStatusSchema = z
     witnessRunning: z.boolean().describe("Whether the rig's witness session is running.").optional(),
     refineryRunning: z.boolean().describe("Whether the rig's refinery session is running.").optional(),
     mergeQueue: mergeQueueStatusSchema.optional(),
+    execution: rigExecutionStatusSchema.optional(),
     ...viewStatusFields,
   })
   .describe('What gt reports for the rig. Written by the operator.');

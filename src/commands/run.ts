@@ -35,6 +35,8 @@ export interface RunFlags {
   escalationMaxInterval: number;
   escalationMaxMails: number;
   workers: number;
+  podExecution: boolean;
+  podNamespace?: string;
   metricsAddr: string;
   healthAddr: string;
   leaderElect: boolean;
@@ -107,6 +109,7 @@ function toConfig(flags: RunFlags, town: OperatorConfig['town'], dataDir: string
       retryPeriodMs: flags.retryPeriod,
     },
     shutdownTimeoutMs: flags.shutdownTimeout,
+    ...(flags.podExecution ? { podExecution: { namespace: flags.podNamespace ?? flags.namespace } } : {}),
     logger,
   };
 }

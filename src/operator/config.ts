@@ -15,6 +15,16 @@ export interface EmbeddedApiServerConfig {
   readonly localNode?: { readonly images: Readonly<Record<string, string>> };
 }
 
+/** Pod execution (docs/pod-execution.md): the session controller and the Polecat views of session pods. */
+export interface PodExecutionConfig {
+  /** Namespace of session pods, Secrets and NetworkPolicies (the operator's Role is there). */
+  readonly namespace: string;
+  /** Lifetime asked for each polecat certificate (Go duration); default 720h. */
+  readonly certificateTTL?: string;
+  /** Cap of the retry backoff while the proxy admin API is down; default 30 s. */
+  readonly proxyRetryMaxMs?: number;
+}
+
 export interface OperatorConfig {
   readonly town: TownSelection;
   /** Scripted activity in a simulated town (ms between steps); 0 = none. */
@@ -52,5 +62,7 @@ export interface OperatorConfig {
     readonly retryPeriodMs: number;
   };
   readonly shutdownTimeoutMs: number;
+  /** Pod execution; undefined = off (no pod, Secret or NetworkPolicy rights needed). */
+  readonly podExecution?: PodExecutionConfig;
   readonly logger: Logger;
 }

@@ -12,6 +12,9 @@ import { DEFAULT_POLECAT_CONFIG } from '../controllers/polecat/decide.ts';
 import { EscalationOutbox } from '../controllers/polecat/escalation-outbox.ts';
 import { createRigController, RIG_CONTROLLER_NAME, rigKeysForChange } from '../controllers/rig/controller.ts';
 import { RigMerges } from '../controllers/rig/merges.ts';
+import { createSessionController, selectSessionObjects, SESSION_CONTROLLER_NAME, sessionKeysForChange } from '../controllers/session/controller.ts';
+import { NETWORK_POLICY_KIND, POD_KIND, SECRET_KIND } from '../controllers/session/pod-state.ts';
+import { httpProxyAdmin } from '../controllers/session/proxy-admin.ts';
 import { TownSync } from '../controllers/town-sync/index.ts';
 import { EVENT_LOG_FILE } from '../controllers/town-sync/event-log.ts';
 import type { GtClient } from '../gt/index.ts';
@@ -28,6 +31,8 @@ import { Manager } from '../runtime/manager.ts';
 import { lastFailureReporter, StatusWriter, type WithStatus } from '../runtime/status.ts';
 import type { OperatorConfig } from './config.ts';
 import { connectKube, installCrds, type KubeConnection } from './kube.ts';
+import { polecatKeysForSession, sessionLookup } from './sessions.ts';
+import { pushedPolecatBranches } from '../execution/pushed-branches.ts';
 import { ensureSimulatedRigViews } from './sim-views.ts';
 import { runSimulatedActivity } from './sim-activity.ts';
 import { ViewMetrics } from './view-metrics.ts';
@@ -147,12 +152,33 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
     eventLogPath: path.join(config.town.townRoot, EVENT_LOG_FILE),
     onSettled: (keys) => manager.enqueue(POLECAT_CONTROLLER_NAME, keys),
   });
-  manager.add(createPolecatController({
+  const pods = config.podExecution;
+  if (pods !== undefined) selectSessionObjects(cache, pods.namespace);
+  const polecatController = createPolecatController({
     gt, town, kube: client, clock, events, logger: log, outbox,
+    ...(pods === undefined ? {} : {
+      sessions: sessionLookup(cache, pods),
+      pushedBranches: (rig: string, name: string) => pushedPolecatBranches(config.town.townRoot, rig, name),
+    }),
     get: get<PolecatStatus>(POLECAT_KIND),
     status: views.polecatSink(new StatusWriter<PolecatStatus>({ client, kind: POLECAT_KIND }), exists(POLECAT_KIND)),
     config: { ...DEFAULT_POLECAT_CONFIG, escalation },
-  }, { ...common, failureReporter: reporter(POLECAT_KIND) }).definition);
+  }, { ...common, failureReporter: reporter(POLECAT_KIND) });
+  manager.add(pods === undefined ? polecatController.definition : {
+    ...polecatController.definition,
+    watches: [POD_KIND, SECRET_KIND].map((kind) => ({ kind, mapToKeys: (obj: KubeObject) => polecatKeysForSession(obj, cache.list(POLECAT_KIND)) })),
+  });
+  if (pods !== undefined) {
+    manager.add(createSessionController({
+      kube: client, town, clock, events, logger: log, proxy: httpProxyAdmin,
+      getRig: get<RigStatus>(RIG_KIND),
+      pods: () => cache.list(POD_KIND), secrets: () => cache.list(SECRET_KIND), policies: () => cache.list(NETWORK_POLICY_KIND),
+      status: new StatusWriter<RigStatus>({ client, kind: RIG_KIND }),
+      defaultNamespace: pods.namespace,
+      ...(pods.certificateTTL === undefined ? {} : { certificateTTL: pods.certificateTTL }),
+      ...(pods.proxyRetryMaxMs === undefined ? {} : { proxyRetryMaxMs: pods.proxyRetryMaxMs }),
+    }, () => cache.list(RIG_KIND), { onReconcile: metrics.recordReconcile }).definition);
+  }
   manager.add(createConvoyController({
     gt, town, clock, events, logger: log,
     get: get<ConvoyStatus>(CONVOY_KIND),
@@ -164,6 +190,7 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
     manager.enqueue(RIG_CONTROLLER_NAME, rigKeysForChange(change, cache.list(RIG_KIND)));
     manager.enqueue(POLECAT_CONTROLLER_NAME, polecatKeysForChange(change, cache.list(POLECAT_KIND)));
     manager.enqueue(CONVOY_CONTROLLER_NAME, convoyKeysForChange(change, cache.list(CONVOY_KIND)));
+    if (pods !== undefined) manager.enqueue(SESSION_CONTROLLER_NAME, sessionKeysForChange(change, cache.list(RIG_KIND)));
   });
   town.onSnapshot(() => views.sweep());
 

@@ -24,6 +24,13 @@ export interface InformerCacheOptions {
   logger?: Logger;
 }
 
+/** What an informer of one kind watches: a label selector, and a namespace other than the cache's. */
+export interface KindSelection {
+  readonly labelSelector?: string;
+  /** Overrides the cache's namespace for this kind (e.g. session pods in their own namespace). */
+  readonly namespace?: string;
+}
+
 interface Entry {
   informer: Informer<KubeObject>;
   abort?: AbortController;
@@ -38,6 +45,7 @@ export class InformerCache {
   readonly #opts: InformerCacheOptions;
   readonly #entries = new Map<string, Entry>();
   readonly #indexers = new Map<string, Record<string, IndexFunc<KubeObject>>>();
+  readonly #selections = new Map<string, KindSelection>();
 
   constructor(options: InformerCacheOptions) {
     this.#opts = options;
@@ -50,17 +58,29 @@ export class InformerCache {
     this.#indexers.set(id, { ...this.#indexers.get(id), ...(indexers as Record<string, IndexFunc<KubeObject>>) });
   }
 
+  /**
+   * Narrows what the informer of `kind` watches (a controller that only cares about labelled
+   * objects, and holds rights only in one namespace). Set before its informer exists.
+   */
+  select(kind: ResourceKind, selection: KindSelection): void {
+    const id = kindId(kind);
+    if (this.#entries.has(id)) throw new Error(`the selection of ${kind.plural} must be set before its informer exists`);
+    this.#selections.set(id, selection);
+  }
+
   /** The informer of `kind`, made (not started) on first use. */
   informer<T extends KubeObject>(kind: ResourceKind): Informer<T> {
     const id = kindId(kind);
     let entry = this.#entries.get(id);
     if (!entry) {
       const { client, namespace, defaults, clock = realClock, logger = silentLogger() } = this.#opts;
+      const selection = this.#selections.get(id) ?? {};
       const informer = new Informer<KubeObject>({
         ...defaults,
         client,
         kind,
-        namespace: kind.namespaced ? namespace : undefined,
+        namespace: kind.namespaced ? (selection.namespace ?? namespace) : undefined,
+        ...(selection.labelSelector === undefined ? {} : { labelSelector: selection.labelSelector }),
         indexers: this.#indexers.get(id),
         clock,
         logger,

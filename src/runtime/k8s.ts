@@ -6,17 +6,23 @@
 //   content type is chosen per call with setHeaderOptions('Content-Type', PatchStrategy.*);
 // - failures surface as ApiException with the Status object buried in `body`; they become a
 //   KubeApiError carrying `code` and `reason`, tested by isConflict/isNotFound/isGone.
+// Core (`/api/v1`) kinds such as Pods and Secrets go through the same methods as plain JSON
+// requests on client-node's authenticated HTTP library (its typed CoreV1Api would turn times
+// into Date objects, unlike the watch events the informer reads).
 // Resource versions pass through as opaque strings.
 import {
   ApiException,
   CustomObjectsApi,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
   PatchStrategy,
+  RequestContext,
   setHeaderOptions,
   type ConfigurationOptions,
   type KubeConfig,
 } from '@kubernetes/client-node';
 
-/** A watched or written kind. `group` is non-empty: core/v1 kinds go through client-node's CoreV1Api. */
+/** A watched or written kind; `group` is '' for core/v1 kinds (get, list, create and delete only). */
 export interface ResourceKind {
   group: string;
   version: string;
@@ -172,14 +178,48 @@ function requireNamespace(kind: ResourceKind, ref: { namespace?: string }): stri
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   readonly #api: CustomObjectsApi;
+  readonly #http = new IsomorphicFetchHttpLibrary();
 
   constructor(kubeConfig: KubeConfig) {
     this.kubeConfig = kubeConfig;
     this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
+  /** A JSON request on a core path; a failure becomes a KubeApiError with the Status' code and reason. */
+  async #core<T>(method: HttpMethod, path: string, query: Record<string, string | number | undefined> = {}, body?: unknown): Promise<T> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('No currently active cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), method);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    ctx.setHeaderParam('Accept', 'application/json');
+    if (body !== undefined) {
+      ctx.setHeaderParam('Content-Type', 'application/json');
+      ctx.setBody(JSON.stringify(body));
+    }
+    const response = await this.#http.send(ctx).toPromise();
+    const text = await response.body.text();
+    const parsed = parseBody(text);
+    if (response.httpStatusCode >= 400) {
+      const status = typeof parsed === 'object' && parsed !== null ? (parsed as { reason?: unknown; message?: unknown }) : {};
+      const reason = typeof status.reason === 'string' ? status.reason : undefined;
+      const message = typeof status.message === 'string' ? status.message : `HTTP ${response.httpStatusCode}`;
+      throw new KubeApiError(response.httpStatusCode, reason, message);
+    }
+    return parsed as T;
+  }
+
   /** The object, or undefined when it does not exist. */
   async get<T extends KubeObject>(kind: ResourceKind, ref: ObjectRef): Promise<T | undefined> {
+    if (kind.group === '') {
+      try {
+        return await this.#core<T>(HttpMethod.GET, objectPath(kind, ref));
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    }
     const { group, version, plural } = checkGroup(kind);
     try {
       const body: unknown = kind.namespaced
@@ -194,6 +234,10 @@ export class KubeClient {
 
   /** One page of objects (all namespaces for a namespaced kind without `namespace`). */
   async list<T extends KubeObject>(kind: ResourceKind, options: ListOptions = {}): Promise<ObjectList<T>> {
+    if (kind.group === '') {
+      const { labelSelector, fieldSelector, limit, continueToken } = options;
+      return this.#core<ObjectList<T>>(HttpMethod.GET, collectionPath(kind, options.namespace), { labelSelector, fieldSelector, limit, continue: continueToken });
+    }
     const { group, version, plural } = checkGroup(kind);
     const query = {
       group,
@@ -227,8 +271,12 @@ export class KubeClient {
   }
 
   async create<T extends KubeObject>(kind: ResourceKind, obj: T): Promise<T> {
-    const { group, version, plural } = checkGroup(kind);
     const body = { apiVersion: apiVersionOf(kind), kind: kind.kind, ...obj };
+    if (kind.group === '') {
+      if (kind.namespaced) requireNamespace(kind, obj.metadata ?? {});
+      return this.#core<T>(HttpMethod.POST, collectionPath(kind, obj.metadata?.namespace), {}, body);
+    }
+    const { group, version, plural } = checkGroup(kind);
     return call(async () => {
       const created: unknown = kind.namespaced
         ? await this.#api.createNamespacedCustomObject({ group, version, plural, namespace: requireNamespace(kind, obj.metadata ?? {}), body })
@@ -272,8 +320,21 @@ export class KubeClient {
     });
   }
 
-  /** Deletes the object; false when it was already gone. */
-  async delete(kind: ResourceKind, ref: ObjectRef): Promise<boolean> {
+  /**
+   * Deletes the object; false when it was already gone. `uid` makes it a precondition (409 when
+   * the name now belongs to another object).
+   */
+  async delete(kind: ResourceKind, ref: ObjectRef, uid?: string): Promise<boolean> {
+    if (kind.group === '') {
+      try {
+        const body = uid === undefined ? undefined : { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid } };
+        await this.#core(HttpMethod.DELETE, objectPath(kind, ref), {}, body);
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    }
     const { group, version, plural } = checkGroup(kind);
     try {
       if (kind.namespaced) {
@@ -290,7 +351,7 @@ export class KubeClient {
 }
 
 function checkGroup(kind: ResourceKind): ResourceKind {
-  if (kind.group === '') throw new TypeError(`KubeClient serves grouped kinds; use CoreV1Api for core/${kind.version} ${kind.kind}`);
+  if (kind.group === '') throw new TypeError(`KubeClient replaces and patches grouped kinds only (core/${kind.version} ${kind.kind})`);
   return kind;
 }
 

@@ -3,7 +3,9 @@
 // stdin fed by them. A `tty` container runs under util-linux `script`, which gives it a
 // pseudo-terminal without a native addon; resizing sets the size of that terminal with `stty`.
 // Processes are spawned without a shell, except the one command line `script -c` needs, built
-// with POSIX quoting.
+// with POSIX quoting. A memory limit is enforced the way a cgroup OOM kill looks to the
+// kubelet: the resident memory of the container's process tree is sampled, and over the limit
+// the whole group is SIGKILLed and the exit is reported as reason OOMKilled, exit code 137.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, readlinkSync, type WriteStream } from 'node:fs';
 import { shellQuote } from './pod-spec.ts';
@@ -15,7 +17,13 @@ export interface ContainerLaunch {
   tty: boolean;
   stdin: boolean;
   logPath: string;
+  /** Kill the container (OOMKilled) when its process tree's resident memory exceeds this. */
+  memoryLimitBytes?: number;
 }
+
+/** How often the memory of a limited container is sampled. */
+const MEMORY_SAMPLE_MS = 100;
+const PAGE_SIZE = 4096;
 
 export interface ExitInfo {
   exitCode: number;
@@ -63,6 +71,40 @@ export function resizeTty(child: ChildProcess, width: number, height: number): v
   spawn('stty', ['-F', pty, 'cols', String(width), 'rows', String(height)], { stdio: 'ignore' }).on('error', () => undefined);
 }
 
+/** The direct children of a process (from /proc; empty when it is gone). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter((c) => c !== '').map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** The process and all its descendants. */
+function processTree(pid: number): number[] {
+  const seen: number[] = [];
+  const queue = [pid];
+  for (let p = queue.pop(); p !== undefined; p = queue.pop()) {
+    seen.push(p);
+    queue.push(...childrenOf(p));
+  }
+  return seen;
+}
+
+/** Resident memory of a process tree in bytes (statm's second field, in pages). */
+export function treeRssBytes(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      total += Number(readFileSync(`/proc/${p}/statm`, 'utf8').split(' ')[1] ?? 0) * PAGE_SIZE;
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
+}
+
 /** Signals the whole process group (the container and everything it started). */
 export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
@@ -104,9 +146,24 @@ export class ContainerProcess {
         resolve({ exitCode, signal, reason: this.stopReason ?? (exitCode === 0 ? 'Completed' : 'Error') });
       });
     });
+    if (launch.memoryLimitBytes !== undefined) this.watchMemory(launch.memoryLimitBytes);
     this.child.stdout?.on('data', (d: Buffer) => this.write('stdout', d));
     this.child.stderr?.on('data', (d: Buffer) => this.write('stderr', d));
     this.child.stdin?.on('error', () => undefined);
+  }
+
+  /** Samples the tree's memory; over `limit`, SIGKILLs the group as the kernel's OOM killer would. */
+  private watchMemory(limit: number): void {
+    const timer = setInterval(() => {
+      const pid = this.child.pid;
+      if (pid === undefined || !this.running) return;
+      if (treeRssBytes(pid) <= limit) return;
+      this.stopReason ??= 'OOMKilled';
+      for (const p of processTree(pid)) tryKill(p, 'SIGKILL');
+      signalGroup(this.child, 'SIGKILL');
+    }, MEMORY_SAMPLE_MS);
+    timer.unref();
+    void this.exited.then(() => clearInterval(timer));
   }
 
   private write(stream: 'stdout' | 'stderr', data: Buffer): void {

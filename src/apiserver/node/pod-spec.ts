@@ -23,6 +23,24 @@ export interface ContainerSpec {
   stdin: boolean;
   stdinOnce: boolean;
   tty: boolean;
+  /** `resources.limits.memory` in bytes, when set and parseable. */
+  memoryLimitBytes: number | undefined;
+}
+
+const QUANTITY_SUFFIX: Readonly<Record<string, number>> = {
+  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3,
+};
+
+/** A resource quantity (`64Mi`, `1G`, `1e9`, 500) as a number, or undefined when it is not one. */
+export function parseQuantity(q: unknown): number | undefined {
+  if (typeof q === 'number') return Number.isFinite(q) && q >= 0 ? q : undefined;
+  if (typeof q !== 'string') return undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(?:([eE][0-9]+)|([kMGTPE]i?|m)?)$/.exec(q.trim());
+  if (m === null) return undefined;
+  const base = Number(m[1]);
+  if (m[2] !== undefined) return base * 10 ** Number(m[2].slice(1));
+  const factor = QUANTITY_SUFFIX[m[3] ?? ''];
+  return factor === undefined ? undefined : base * factor;
 }
 
 function strings(v: unknown): string[] {
@@ -60,6 +78,7 @@ export function containerSpec(raw: Dict): ContainerSpec {
     stdin: raw.stdin === true,
     stdinOnce: raw.stdinOnce === true,
     tty: raw.tty === true,
+    memoryLimitBytes: parseQuantity(dict(dict(raw.resources).limits).memory),
   };
 }
 

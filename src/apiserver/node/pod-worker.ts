@@ -2,6 +2,8 @@
 // other, then the containers together, each restarted as `restartPolicy` says, the pod failed at
 // `activeDeadlineSeconds`, and a kubelet-shaped status reported after every change (phase,
 // conditions, container statuses with running/terminated states, restart counts, last states).
+// A volume whose Secret or ConfigMap does not exist yet keeps the pod Pending with its
+// containers in ContainerCreating, retried until it appears, as the kubelet does.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../observability/logger.ts';
@@ -9,7 +11,7 @@ import { ContainerProcess, type ExitInfo } from './container.ts';
 import {
   containerArgv, containerEnv, dict, EnvError, pathRewriter, podContainers, podField, str, type ContainerSpec, type Dict, type EnvSources,
 } from './pod-spec.ts';
-import { linkMounts, materializeVolumes, VolumeError, type VolumeSources } from './volumes.ts';
+import { linkMounts, materializeVolumes, MissingSourceError, VolumeError, type VolumeSources } from './volumes.ts';
 
 export interface PodHost {
   envSources(namespace: string): EnvSources;
@@ -33,6 +35,8 @@ interface ContainerSlot {
   ready: boolean;
 }
 
+/** How often a volume whose Secret or ConfigMap is missing is tried again. */
+const MOUNT_RETRY_MS = 250;
 const RESTART_BACKOFF_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -124,15 +128,7 @@ export class PodWorker {
     if (typeof deadlineSeconds === 'number' && deadlineSeconds > 0) {
       this.deadline = setTimeout(() => void this.stop(0, 'DeadlineExceeded', `Pod was active on the node longer than the specified deadline`), deadlineSeconds * 1000);
     }
-    try {
-      materializeVolumes(this.pod, volumesDir, this.host.volumeSources(this.namespace));
-      for (const slot of this.slots.values()) linkMounts(slot.spec, this.rootfs, volumesDir);
-    } catch (err) {
-      if (!(err instanceof VolumeError)) throw err;
-      this.report();
-      this.finish('Failed', 'FailedMount', err.message);
-      return;
-    }
+    if (!(await this.mountVolumes(volumesDir))) return;
     this.report();
     for (const slot of this.slots.values()) {
       if (!slot.init || this.stopping !== undefined) continue;
@@ -145,6 +141,30 @@ export class PodWorker {
     const results = await Promise.all(mains.map((slot) => this.runMain(slot)));
     if (this.stopping !== undefined) return;
     this.finish(results.every((code) => code === 0) ? 'Succeeded' : 'Failed');
+  }
+
+  /** Volumes and mounts; waits while a source is missing. False when the pod failed or is stopping. */
+  private async mountVolumes(volumesDir: string): Promise<boolean> {
+    for (;;) {
+      try {
+        materializeVolumes(this.pod, volumesDir, this.host.volumeSources(this.namespace));
+        for (const slot of this.slots.values()) linkMounts(slot.spec, this.rootfs, volumesDir);
+        return true;
+      } catch (err) {
+        if (!(err instanceof VolumeError)) throw err;
+        if (!(err instanceof MissingSourceError)) {
+          this.report();
+          this.finish('Failed', 'FailedMount', err.message);
+          return false;
+        }
+        if (this.stopping !== undefined) return false;
+        for (const slot of this.slots.values()) {
+          slot.state = { waiting: { reason: slot.init ? 'PodInitializing' : 'ContainerCreating', message: `MountVolume.SetUp failed: ${err.message}` } };
+        }
+        this.report();
+        await new Promise((r) => setTimeout(r, MOUNT_RETRY_MS));
+      }
+    }
   }
 
   private restartPolicy(): string {
@@ -203,7 +223,10 @@ export class PodWorker {
       this.finish('Failed', 'CreateContainerError', `${slot.spec.name}: no command or args`);
       return undefined;
     }
-    const proc = new ContainerProcess({ argv, env: launch.env, cwd: launch.cwd, tty: slot.spec.tty, stdin: slot.spec.stdin, logPath: this.logPath(slot.spec.name, slot.restartCount) });
+    const proc = new ContainerProcess({
+      argv, env: launch.env, cwd: launch.cwd, tty: slot.spec.tty, stdin: slot.spec.stdin, logPath: this.logPath(slot.spec.name, slot.restartCount),
+      ...(slot.spec.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: slot.spec.memoryLimitBytes }),
+    });
     slot.current = proc;
     const startedAt = proc.startedAt.toISOString().replace(/\.\d+Z$/, 'Z');
     slot.state = { running: { startedAt } };

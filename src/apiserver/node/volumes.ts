@@ -6,7 +6,12 @@ import { dirname, join, normalize } from 'node:path';
 import { dict, str, type ContainerSpec, type Dict } from './pod-spec.ts';
 
 export class VolumeError extends Error {
-  override readonly name = 'VolumeError';
+  override readonly name: string = 'VolumeError';
+}
+
+/** A Secret or ConfigMap a volume needs does not exist (yet): the kubelet keeps retrying. */
+export class MissingSourceError extends VolumeError {
+  override readonly name = 'MissingSourceError';
 }
 
 export interface VolumeSources {
@@ -55,7 +60,7 @@ export function materializeVolumes(pod: Dict, volumesDir: string, sources: Volum
       const data = source.read(source.ref);
       if (data === undefined) {
         if (source.spec.optional === true) continue;
-        throw new VolumeError(`${source.kind} "${source.ref}" not found`);
+        throw new MissingSourceError(`${source.kind} "${source.ref}" not found`);
       }
       fill(dir, data, source.spec, `${source.kind} volume ${name}`);
       continue;

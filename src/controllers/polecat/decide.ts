@@ -17,6 +17,8 @@ import {
   classifyPolecat, followedItem, forceAllowed, probesNeeded, reassignedTo, type PolecatRef, type PolecatView, type Situation, type SituationKind,
 } from './situation.ts';
 import { cleanupRemedy, cleanupStatusFields, ended, followedFields, followedPhase, gitStateSummary, mergeQueueUnknown, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
+import type { BranchRead } from '../../execution/pushed-branches.ts';
+import { withSession } from './session-status.ts';
 import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail, type PendingMailOutcome } from './stuck.ts';
 
 export { deletePolicy, type DeletePolicy } from './situation.ts';
@@ -50,6 +52,8 @@ export interface PolecatObservation extends PolecatView {
   readonly activity?: Probe<GtPolecatStatus>;
   /** What became of `status.escalation.pendingMail` (the outbox, or the event log after a restart). */
   readonly pendingMail?: PendingMailOutcome;
+  /** Pod execution: the polecat's `polecat/<name>-*` branches in the rig's bare repository. */
+  readonly pushed?: BranchRead;
 }
 
 export type PolecatAction =
@@ -126,6 +130,7 @@ const HANDLERS: { readonly [K in SituationKind]: Handler<K> } = {
     return decision(next, { events: [{ type: 'Warning', reason: Reason.NukedOutsideKubernetes, message }] });
   },
   reassigned,
+  'session-failed': sessionFailed,
   following,
   'awaiting-scheduled': (ctx) => decision(ctx.status, { requeueAfterMs: ctx.config.scheduledPollMs }),
   finished: (ctx) => decision(ctx.status),
@@ -212,6 +217,7 @@ function following(ctx: Ctx, s: Extract<Situation, { kind: 'following' }>): Pole
     status.phase !== phase.phase && phase.phase === PolecatPhase.Idle ? [{ type: 'Normal', reason: phase.reason, message: phase.message }] : [];
   next = withPhase(next, phase.phase, phase.reason, phase.message, now);
   next = withoutCondition(next, ConditionType.CleanupBlocked);
+  if (obs.session !== undefined) next = withSession(next, obs.session, item, now);
   const verdict = stuckVerdict(item, next.lastActivity, now, config.escalation.stuckAfterMs);
   const where = { rig: obs.polecat.spec.rig, gtName: item.name, round: town.observedAt, now };
   const step = escalate({ status: next, verdict, ...where, ...(obs.pendingMail === undefined ? {} : { pending: obs.pendingMail }) }, config.escalation);
@@ -220,6 +226,29 @@ function following(ctx: Ctx, s: Extract<Situation, { kind: 'following' }>): Pole
     actions: step.mail ? [step.mail] : [],
     events: [...phaseEvents, ...step.events],
     ...(requeue.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...requeue)) } : {}),
+  });
+}
+
+/**
+ * The session pod of a polecat gt counts on failed or vanished (Pod execution): phase Failed
+ * with the pod's reason (never Working), and the failure feeds the Stuck escalation as gt's
+ * own stuck states do.
+ */
+function sessionFailed(ctx: Ctx, s: Extract<Situation, { kind: 'session-failed' }>): PolecatDecision {
+  const { obs, status, now, config } = ctx;
+  const { item, failure } = s;
+  const session = obs.session;
+  let next = followedFields(status, item);
+  if (session !== undefined) next = withSession(next, session, item, now);
+  next = withoutCondition(withPhase(next, PolecatPhase.Failed, failure.reason, failure.message, now), ConditionType.CleanupBlocked);
+  const verdict = { status: 'True' as const, reason: failure.reason, message: failure.message, mail: true };
+  const where = { rig: obs.polecat.spec.rig, gtName: item.name, round: s.town.observedAt, now };
+  const step = escalate({ status: next, verdict, ...where, ...(obs.pendingMail === undefined ? {} : { pending: obs.pendingMail }) }, config.escalation);
+  const phaseEvents: PolecatEvent[] = status.phase === PolecatPhase.Failed ? [] : [{ type: 'Warning', reason: failure.reason, message: failure.message }];
+  return decision(step.status, {
+    actions: step.mail ? [step.mail] : [],
+    events: [...phaseEvents, ...step.events.filter((e) => e.reason !== failure.reason)],
+    ...(step.requeueAfterMs === undefined ? {} : { requeueAfterMs: Math.max(1, step.requeueAfterMs) }),
   });
 }
 
@@ -297,6 +326,8 @@ function terminating(ctx: Ctx, s: Extract<Situation, { kind: 'terminating' }>): 
     return blocked(withCleanup, Reason.PolecatReassigned, message, now, config);
   }
   if (forceAllowed(obs.polecat)) return decision(withCleanup, { actions: [{ type: 'nuke', rig, name, force: true }] });
+  const podWork = podWorkUnsaved(obs, target, check, beadClosed(ctx, town, check));
+  if (podWork !== undefined) return blocked(withCleanup, podWork.reason, podWork.message, now, config);
   if (safeToNukeProven(check, beadClosed(ctx, town, check))) return decision(withCleanup, { actions: [{ type: 'nuke', rig, name, force: false }] });
   const git = obs.gitState?.ok === true ? obs.gitState.value : undefined;
   const unproven = mergeQueueUnknown(check);
@@ -309,6 +340,29 @@ function terminating(ctx: Ctx, s: Extract<Situation, { kind: 'terminating' }>): 
     : '';
   const message = `${said}${why}; not nuking ${rig}/${name}. ${cleanupRemedy(reason, check, Annotation.ForceTerminate)}`;
   return blocked(withCleanup, reason, message, now, config);
+}
+
+/**
+ * Pod execution: gt's own verdict looks at the town host's worktree, which never sees the commits
+ * made in the pod (execution/pushed-branches.ts). The work is saved when a `polecat/<name>-*`
+ * branch reached the rig's bare repository through the proxy, or gt already verified it reached
+ * the merge queue (the refinery may have merged and deleted the branch) or the bead is closed.
+ */
+function podWorkUnsaved(obs: PolecatObservation, target: PolecatRef, check: RecoveryCheck, closed: boolean): { reason: Reason; message: string } | undefined {
+  const pushed = obs.pushed;
+  if (obs.session === undefined || pushed === undefined) return undefined;
+  const mq = check.mqStatus ?? '';
+  if (closed || mq === 'submitted' || mq === 'not_required') return undefined;
+  if (!pushed.ok) {
+    return { reason: Reason.CleanupStatusUnknown, message: `Pod execution: cannot read the pushed branches of ${target.rig}/${target.name} (${pushed.error.message}); not nuking` };
+  }
+  if (pushed.branches.length > 0) return undefined;
+  return {
+    reason: Reason.UnpushedCommits,
+    message: `Pod execution: no branch polecat/${target.name}-* in ${pushed.repo}, so the work done in the session pod was never pushed through the proxy ` +
+      `(gt's check-recovery looks at the town host's worktree, which never sees the pod's commits); not nuking ${target.rig}/${target.name}. ` +
+      `Push the branch, or set annotation ${Annotation.ForceTerminate}="true" to nuke with --force (loses the pod's work).`,
+  };
 }
 
 /**

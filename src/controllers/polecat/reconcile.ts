@@ -37,7 +37,9 @@ import type { GtViewReconcilerDeps } from '../shared/sinks.ts';
 import { DEFAULT_POLECAT_CONFIG, decidePolecat, type PolecatAction, type PolecatConfig, type PolecatDecision } from './decide.ts';
 import { EscalationOutbox } from './escalation-outbox.ts';
 import { applyNuke, applySling } from './outcome.ts';
-import { classifyPolecat, probesNeeded, type PolecatView, type SlingInFlight } from './situation.ts';
+import type { BranchRead } from '../../execution/pushed-branches.ts';
+import { followedPolecat } from './identity.ts';
+import { classifyPolecat, probesNeeded, type PolecatView, type SessionView, type SlingInFlight } from './situation.ts';
 import { needsGitState } from './status.ts';
 import type { PendingMailOutcome } from './stuck.ts';
 
@@ -47,6 +49,13 @@ export interface PolecatReconcilerDeps extends GtViewReconcilerDeps<PolecatStatu
   readonly kind: ResourceKind;
   /** Where escalation mails leave (one per process); default: one with no event log receipts. */
   readonly outbox?: EscalationOutbox;
+  /**
+   * Pod execution: the session of a gt polecat (from the informer caches), or undefined when
+   * its rig runs agents on the town host. Absent when Pod execution is off.
+   */
+  readonly sessions?: (rig: string, name: string) => SessionView | undefined;
+  /** Pod execution: the polecat's pushed `polecat/<name>-*` branches (execution/pushed-branches.ts). */
+  readonly pushedBranches?: (rig: string, name: string) => Promise<BranchRead>;
 }
 
 type PolecatObject = WithStatus<PolecatStatus>;
@@ -148,12 +157,10 @@ export class PolecatReconciler {
 
   async #run(key: string, obj: PolecatObject, deleting: boolean, signal: AbortSignal | undefined): Promise<PolecatDecision> {
     const { gt, town, clock } = this.#deps;
-    const polecat = decode(obj);
-    const snapshot = town.current();
+    const view = this.#view(key, obj, deleting);
+    const { polecat } = view;
     const now = clock.now();
-    const slingInFlight = this.#fences.get(key, snapshot?.observedAt, recordedDispatch(polecat));
-    const view: PolecatView = { polecat, deleting, snapshot, ...(slingInFlight ? { slingInFlight } : {}) };
-    const needed = probesNeeded(classifyPolecat(view), polecat.status?.lastActivity, now, this.#config.escalation.stuckAfterMs);
+    const needed = probesNeeded(classifyPolecat(view), polecat.status?.lastActivity, now, this.#config.escalation.stuckAfterMs, view.session !== undefined);
     const opts = signal === undefined ? {} : { signal };
     const { recovery: r, activity: a, mergeRequests: m } = needed;
     const [recovery, activity, mergeRequests] = await Promise.all([
@@ -164,9 +171,11 @@ export class PolecatReconciler {
     // Second stage: only when gt said "not safe" without saying why.
     const gitState = r && recovery?.ok === true && needsGitState(recovery.value) ? await probe(() => gt.polecatGitState(r.rig, r.name, opts)) : undefined;
     const pendingMail = await this.#pendingMail(polecat.status);
+    const pushed = needed.pushed && this.#deps.pushedBranches ? await this.#deps.pushedBranches(needed.pushed.rig, needed.pushed.name) : undefined;
     const probes = {
       ...(recovery ? { recovery } : {}), ...(gitState ? { gitState } : {}), ...(activity ? { activity } : {}), ...(pendingMail ? { pendingMail } : {}),
       ...(mergeRequests ? { mergeRequests } : {}),
+      ...(pushed ? { pushed } : {}),
     };
     const decision = decidePolecat({ ...view, ...probes }, now, this.#config);
     return carryOut<PolecatStatus, PolecatAction, PolecatDecision>({
@@ -179,6 +188,16 @@ export class PolecatReconciler {
       events: this.#deps.events,
       town,
     });
+  }
+
+  /** What classification reads: the cached view, the town, our sling in flight, its session pod. */
+  #view(key: string, obj: PolecatObject, deleting: boolean): PolecatView {
+    const polecat = decode(obj);
+    const snapshot = this.#deps.town.current();
+    const slingInFlight = this.#fences.get(key, snapshot?.observedAt, recordedDispatch(polecat));
+    const followed = followedPolecat(polecat);
+    const session = followed === undefined ? undefined : this.#deps.sessions?.(followed.rig, followed.name);
+    return { polecat, deleting, snapshot, ...(slingInFlight ? { slingInFlight } : {}), ...(session ? { session } : {}) };
   }
 
   async #act(key: string, action: PolecatAction, d: PolecatDecision, opts: { signal?: AbortSignal }): Promise<PolecatDecision> {

@@ -21,17 +21,20 @@
 //                        |   closed, or an MR of it (or of its branch) exists        |
 //   gone                 | the followed polecat is no longer listed (otherwise)     | Terminated (outside Kubernetes)
 //   reassigned           | gt reused the followed polecat for another bead          | Idle (PolecatReassigned)
+//   session-failed       | listed, gt counts on it, and its session pod failed or   | Failed with the pod's reason,
+//                        |   vanished after it was seen (Pod execution)             |   Stuck, escalation
 //   following            | the followed polecat is listed                           | phase, Stuck, escalation
 //   awaiting-scheduled   | dispatched, Pending, the scheduler has not placed it     | poll
 //   finished             | Terminated or Completed, nothing wanted                  | nothing
 //   pending              | otherwise                                                | Pending (WaitingForSling)
 //
 // Pure.
-import { Annotation, DesiredState, ON_DELETE_ORPHAN, PolecatPhase, TRUE_VALUE, type Polecat } from '../../api/index.ts';
+import { Annotation, DesiredState, ON_DELETE_ORPHAN, PolecatPhase, Reason, TRUE_VALUE, type Polecat } from '../../api/index.ts';
 import type { GtError } from '../../gt/index.ts';
 import type { MergeRequest, PolecatListItem } from '../../gt/index.ts';
 import type { Probe } from '../shared/probe.ts';
 import { polecatKey, type TownData, type TownSnapshot } from '../town-sync/snapshot.ts';
+import { podFailure, type PodFailure, type SessionPod } from '../session/pod-state.ts';
 import { dispatchedBead, followedName, isDiscovered, isRetired } from './identity.ts';
 
 /** A sling this process ran whose effect a snapshot older than `at` cannot show yet. */
@@ -46,6 +49,16 @@ export interface SlingInFlight {
   readonly scheduled?: boolean;
 }
 
+/** The followed polecat's session pod, for a rig in Pod execution (docs/pod-execution.md). */
+export interface SessionView {
+  readonly namespace: string;
+  readonly podName: string;
+  /** The pod as cached; undefined when there is none. */
+  readonly pod: SessionPod | undefined;
+  /** Whether the pod's certificate Secret exists. */
+  readonly certificate: boolean;
+}
+
 /** What classification reads: the view as cached, the town, and our own sling in flight. */
 export interface PolecatView {
   readonly polecat: Polecat;
@@ -57,6 +70,8 @@ export interface PolecatView {
    * not closed (probesNeeded): a merge request of its bead or branch says it finished.
    */
   readonly mergeRequests?: Probe<readonly MergeRequest[]>;
+  /** Pod execution only: the followed polecat's session. */
+  readonly session?: SessionView;
 }
 
 /** A gt polecat by rig and name. */
@@ -86,6 +101,7 @@ export type Situation =
    */
   | { readonly kind: 'gone'; readonly town: TownData; readonly target: PolecatRef; readonly openBead?: string; readonly mergeRequests?: GtError }
   | { readonly kind: 'reassigned'; readonly town: TownData; readonly item: PolecatListItem; readonly other: string }
+  | { readonly kind: 'session-failed'; readonly town: TownData; readonly item: PolecatListItem; readonly failure: PodFailure }
   | { readonly kind: 'following'; readonly town: TownData; readonly item: PolecatListItem }
   | { readonly kind: 'awaiting-scheduled'; readonly town: TownData }
   | { readonly kind: 'finished'; readonly town: TownData }
@@ -253,7 +269,24 @@ function classifyFollowed(view: PolecatView, town: TownData, name: string): Situ
   const rig = polecat.spec.rig;
   const item = town.polecats.get(polecatKey(rig, name));
   if (item === undefined) return slingUnseen(view, town) ? { kind: 'sling-unseen', town } : classifyVanished(view, town, { rig, name });
-  return followedItem(town, item, dispatchedBead(polecat.status, isDiscovered(polecat)));
+  const followed = followedItem(town, item, dispatchedBead(polecat.status, isDiscovered(polecat)));
+  const failure = followed.kind === 'following' ? sessionFailure(view, item) : undefined;
+  return failure === undefined ? followed : { kind: 'session-failed', town, item, failure };
+}
+
+/**
+ * Why the followed polecat's session pod failed while gt still counts on the polecat (it holds
+ * work or its session runs): the pod's own failure, or its absence once this view has recorded
+ * it (a pod never seen yet is one the session wrapper has not made yet, not a failure).
+ */
+export function sessionFailure(view: PolecatView, item: PolecatListItem): PodFailure | undefined {
+  const session = view.session;
+  if (session === undefined) return undefined;
+  const kind = item.state.kind;
+  if (kind === 'idle' || kind === 'done') return undefined;
+  if (session.pod !== undefined) return podFailure(session.pod);
+  const seen = view.polecat.status?.execution?.podName === session.podName;
+  return seen ? { reason: Reason.PodDeleted, message: `session pod ${session.namespace}/${session.podName} is gone while gt still reports ${item.rig}/${item.name} ${item.state.raw}` } : undefined;
 }
 
 /** The bead a vanished polecat was working on for this view: the dispatched one, else the one it held. */
@@ -296,10 +329,12 @@ export interface ProbesNeeded {
   readonly activity?: PolecatRef;
   /** `gt mq list <rig> --status all`, when a followed polecat vanished with its bead open. */
   readonly mergeRequests?: string;
+  /** Pod execution: the polecat's pushed branches in the rig's bare repository, before a nuke. */
+  readonly pushed?: PolecatRef;
 }
 
-export function probesNeeded(situation: Situation, lastActivity: string | undefined, now: number, stuckAfterMs: number): ProbesNeeded {
-  if (situation.kind === 'terminating') return { recovery: situation.target };
+export function probesNeeded(situation: Situation, lastActivity: string | undefined, now: number, stuckAfterMs: number, podMode = false): ProbesNeeded {
+  if (situation.kind === 'terminating') return { recovery: situation.target, ...(podMode ? { pushed: situation.target } : {}) };
   if (situation.kind === 'gone') return situation.openBead === undefined ? {} : { mergeRequests: situation.target.rig };
   if (situation.kind !== 'following') return {};
   const { item } = situation;

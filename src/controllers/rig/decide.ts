@@ -206,6 +206,8 @@ export function decideRig(input: RigInput): RigDecision {
   const status: RigStatus = {
     phase: o.phase,
     ...o.figures,
+    // Written by the session controller (controllers/session): carried over untouched.
+    ...(rig.status?.execution === undefined ? {} : { execution: rig.status.execution }),
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     conditions: conditionsOf(rig.status?.conditions, o, generation, now),
   };

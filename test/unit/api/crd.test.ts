@@ -210,11 +210,11 @@ describe('CRD structure', () => {
     const fields = (kind: 'Rig' | 'Polecat' | 'Convoy') => Object.keys(at(schemaOf(crdForKind(kind)), 'status').properties ?? {});
     assert.deepEqual(fields('Rig'), [
       'phase', 'operationalState', 'operationalStateKnown', 'polecatCount', 'activeConvoys', 'witnessRunning', 'refineryRunning', 'mergeQueue',
-      'observedGeneration', 'conditions', 'lastFailure',
+      'execution', 'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Polecat'), [
       'phase', 'gtName', 'rig', 'beadID', 'dispatchedBeadID', 'beadStatus', 'branch', 'session', 'sessionRunning', 'gtState', 'cleanupStatus', 'cleanupStatusKnown', 'lastActivity',
-      'stuckSince', 'escalation', 'observedGeneration', 'conditions', 'lastFailure',
+      'stuckSince', 'escalation', 'execution', 'observedGeneration', 'conditions', 'lastFailure',
     ]);
     assert.deepEqual(fields('Convoy'), [
       'phase', 'beadsConvoyID', 'gtStatus', 'gtStatusKnown', 'progress', 'totalBeads', 'completedCount', 'pendingCount', 'completedBeads',

@@ -15,6 +15,7 @@ interface Row {
   readonly deleting?: boolean;
   readonly snapshot?: TownSnapshot | 'none';
   readonly slingInFlight?: PolecatView['slingInFlight'];
+  readonly session?: PolecatView['session'];
   readonly kind: SituationKind;
   readonly mergeRequests?: PolecatView['mergeRequests'];
   readonly recovery?: string;
@@ -53,6 +54,14 @@ const rows: readonly Row[] = [
   { name: 'retired (Idle/Completed), the name listed again for other work', polecat: polecat({ status: retiredStatus }), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-zzz99' })] }), kind: 'finished' },
   { name: 'terminating a retired view', polecat: polecat({ spec: { desiredState: 'Terminated' }, status: retiredStatus }), snapshot: nuxWorking, kind: 'ended' },
   { name: 'gt reused the followed polecat for another bead', polecat: polecat({ status: { ...working, dispatchedBeadID: 'gt-abc12' } }), snapshot: town({ polecats: [item('nux', 'working', { issue: 'gt-zzz99' })] }), kind: 'reassigned' },
+  {
+    name: 'following, its session pod was OOMKilled', polecat: polecat({ status: { ...working, lastActivity: iso(NOW - 60_000) } }), snapshot: nuxWorking, kind: 'session-failed',
+    session: { namespace: 'gt', podName: 'gt-gastown-nux-1', certificate: true, pod: { metadata: { name: 'gt-gastown-nux-1' }, status: { phase: 'Failed', containerStatuses: [{ name: 'agent', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] } } },
+  },
+  {
+    name: 'following, its session pod not made yet', polecat: polecat({ status: { ...working, lastActivity: iso(NOW - 60_000) } }), snapshot: nuxWorking, kind: 'following',
+    session: { namespace: 'gt', podName: 'gt-gastown-nux-1', certificate: false, pod: undefined },
+  },
   { name: 'following, silent too long', polecat: polecat({ status: working }), snapshot: nuxWorking, kind: 'following', activity: 'gastown/nux' },
   { name: 'following, recent activity', polecat: polecat({ status: { ...working, lastActivity: iso(NOW - 60_000) } }), snapshot: nuxWorking, kind: 'following' },
   { name: 'following a discovered polecat by its labels', polecat: polecat({ spec: { desiredState: 'Idle', beadID: undefined }, labels: { [Label.Discovered]: TRUE_VALUE, [Label.Polecat]: 'nux' } }), snapshot: town({ polecats: [item('nux', 'idle')] }), kind: 'following' },
@@ -64,7 +73,7 @@ const rows: readonly Row[] = [
 // A Record over the union: a new kind without an entry here fails the typecheck.
 const ALL_KINDS: Record<SituationKind, true> = {
   'release-orphan': true, 'delete-conflict': true, 'awaiting-town': true, 'town-failed': true, ended: true, terminating: true, 'nothing-to-nuke': true,
-  'sling-unseen': true, 'sling-scheduled': true, adopting: true, dispatching: true, retired: true, gone: true, reassigned: true, following: true,
+  'sling-unseen': true, 'sling-scheduled': true, adopting: true, dispatching: true, retired: true, gone: true, reassigned: true, following: true, 'session-failed': true,
   'awaiting-scheduled': true, finished: true, pending: true,
 };
 
@@ -77,6 +86,7 @@ describe('classifyPolecat', () => {
       const view: PolecatView = {
         polecat: row.polecat, deleting: row.deleting ?? false, snapshot,
         ...(row.slingInFlight ? { slingInFlight: row.slingInFlight } : {}), ...(row.mergeRequests ? { mergeRequests: row.mergeRequests } : {}),
+        ...(row.session ? { session: row.session } : {}),
       };
       const situation = classifyPolecat(view);
       assert.equal(situation.kind, row.kind);

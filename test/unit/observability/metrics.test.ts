@@ -128,7 +128,7 @@ describe('phases', () => {
     assert.deepEqual(Object.fromEntries(rig), { Pending: 0, Operational: 0, Parked: 1, Docked: 0, Degraded: 0, Unknown: 0 });
     assert.deepEqual(
       Object.fromEntries(s.series('gastown_polecat_phase').map((l) => [l.phase, s.value('gastown_polecat_phase', l)])),
-      { Pending: 0, Working: 1, Idle: 0, Terminated: 0 },
+      { Pending: 0, Working: 1, Idle: 0, Terminated: 0, Failed: 0 },
     );
     assert.deepEqual(
       Object.fromEntries(s.series('gastown_convoy_phase').map((l) => [l.phase, s.value('gastown_convoy_phase', l)])),
@@ -143,15 +143,15 @@ describe('phases', () => {
     m.setPhase('polecat', pc, 'ReviewNeeded');
     let s = await scrape(m);
     assert.equal(s.value('gastown_polecat_phase', { ...pc, phase: 'ReviewNeeded' }), 1);
-    assert.equal(s.series('gastown_polecat_phase').length, 5);
+    assert.equal(s.series('gastown_polecat_phase').length, 6);
     m.setPhase('polecat', pc, 'Idle');
     s = await scrape(m);
     assert.equal(s.value('gastown_polecat_phase', { ...pc, phase: 'ReviewNeeded' }), undefined);
     assert.equal(s.value('gastown_polecat_phase', { ...pc, phase: 'Idle' }), 1);
-    assert.equal(s.series('gastown_polecat_phase').length, 4);
+    assert.equal(s.series('gastown_polecat_phase').length, 5);
     m.setPhase('polecat', pc, undefined);
     s = await scrape(m);
-    assert.deepEqual(s.series('gastown_polecat_phase').map((l) => s.value('gastown_polecat_phase', l)), [0, 0, 0, 0]);
+    assert.deepEqual(s.series('gastown_polecat_phase').map((l) => s.value('gastown_polecat_phase', l)), [0, 0, 0, 0, 0]);
   });
 
   test('forgetResource removes every series of that resource and only those', async () => {

@@ -1,0 +1,269 @@
+// The session reconcile of one rig: gather -> decide (decide.ts) -> act -> write status.
+//
+// Gather: the Rig, its session pods, certificate Secrets and NetworkPolicy from the informer
+// caches (selected by the session label), gt's polecats of the rig from the town snapshot, and
+// the proxy's addresses (DNS) for the policy. Act, in an order that never leaks: retired
+// serials are written to the Rig's status before their Secrets are deleted (a crash in between
+// still denies them later); Secrets and pods are deleted; certificates are issued into new
+// Secrets; serials are denied; the NetworkPolicy is created, replaced or deleted. Then the
+// SessionCredentials condition and `status.execution` are written once, only if they changed.
+//
+// Memory only (like an informer's): the serials denied since the proxy was last seen down, so a
+// restarted proxy (or operator) gets every remembered serial denied again, and the count of
+// consecutive proxy failures per rig for the retry backoff.
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { ConditionType, decodeRig, gtRigName, Reason, type Rig, type RigStatus } from '../../api/index.ts';
+import { SESSION_LABELS } from '../../execution/session-pod.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { silentLogger } from '../../observability/logger.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import type { ReconcileResult } from '../../runtime/controller.ts';
+import { isConflict, refOf, type KubeClient, type KubeObject } from '../../runtime/k8s.ts';
+import type { WithStatus } from '../../runtime/status.ts';
+import { decodeOrThrow } from '../shared/controller.ts';
+import type { EventSink, StatusSink } from '../shared/sinks.ts';
+import { withCondition, withoutCondition } from '../shared/status.ts';
+import type { TownView } from '../town-sync/snapshot.ts';
+import { decideSessions, proxyRetryDelay, type PolicyObject, type SessionAction, type SessionDecision, type SessionObservation } from './decide.ts';
+import { certificateSecret, rigNetworkPolicy, type SecretObject } from './objects.ts';
+import { NETWORK_POLICY_KIND, POD_KIND, SECRET_KIND, type SessionPod } from './pod-state.ts';
+import type { ProxyAdmin, ProxyAdminError } from './proxy-admin.ts';
+
+export interface SessionReconcilerDeps {
+  readonly kube: KubeClient;
+  readonly getRig: (key: string) => WithStatus<RigStatus> | undefined;
+  readonly pods: () => readonly SessionPod[];
+  readonly secrets: () => readonly SecretObject[];
+  readonly policies: () => readonly PolicyObject[];
+  readonly town: TownView;
+  readonly proxy: ProxyAdmin;
+  readonly status: StatusSink<RigStatus>;
+  readonly events: EventSink;
+  readonly clock: Clock;
+  /** Namespace of session objects when the Rig names none (the operator's). */
+  readonly defaultNamespace: string;
+  /** Lifetime asked for each certificate (a Go duration). */
+  readonly certificateTTL?: string;
+  /** Cap of the retry backoff while the proxy admin API is down (default 30 s). */
+  readonly proxyRetryMaxMs?: number;
+  /** Resolves the proxy's host for the NetworkPolicy (default: DNS, every address). */
+  readonly resolve?: (host: string) => Promise<string[]>;
+  readonly logger?: Logger;
+}
+
+const DEFAULT_TTL = '720h';
+
+async function resolveAll(host: string): Promise<string[]> {
+  if (isIP(host) !== 0) return [host];
+  const found = await lookup(host, { all: true });
+  return found.map((a) => a.address);
+}
+
+/** What acting found out about the proxy. */
+interface ProxyOutcome {
+  unavailable?: ProxyAdminError;
+  refused: string[];
+  issued: number;
+}
+
+type RigObject = WithStatus<RigStatus>;
+
+/** Session objects carry the exact gt rig name in an annotation (labels cannot carry `_`). */
+function annotatedFor(gtName: string): (obj: KubeObject) => boolean {
+  return (obj) => obj.metadata?.annotations?.[SESSION_LABELS.rig] === gtName;
+}
+
+export class SessionReconciler {
+  readonly #deps: SessionReconcilerDeps;
+  readonly #log: Logger;
+  readonly #denied = new Map<string, Set<string>>();
+  readonly #failures = new Map<string, number>();
+
+  constructor(deps: SessionReconcilerDeps) {
+    this.#deps = deps;
+    this.#log = (deps.logger ?? silentLogger()).child({ component: 'session' });
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const obj = this.#deps.getRig(key);
+    if (obj === undefined) {
+      this.#denied.delete(key);
+      this.#failures.delete(key);
+      return undefined;
+    }
+    const rig = decodeOrThrow(decodeRig, obj);
+    const gtName = gtRigName(rig);
+    const execution = rig.spec.execution;
+    const podMode = execution?.mode === 'Pod';
+    const mine = annotatedFor(gtName);
+    const pods = this.#deps.pods().filter(mine);
+    const secrets = this.#deps.secrets().filter(mine);
+    const networkPolicy = this.#deps.policies().find(mine);
+    const namespace = execution?.namespace ?? this.#deps.defaultNamespace;
+    const denied = this.#denied.get(key) ?? new Set<string>();
+    this.#denied.set(key, denied);
+    const decision = decideSessions({
+      rig, gtName, podMode, pods, secrets, networkPolicy,
+      desiredPolicy: await this.#desiredPolicy(rig, gtName, namespace),
+      polecats: this.#polecatsOf(gtName),
+      denied,
+      now: this.#deps.clock.now(),
+    });
+    // Remember the serials about to be retired before their Secrets go.
+    let current: RigObject = obj;
+    const before = obj.status?.execution?.retiredSerials ?? [];
+    const growing = (decision.execution.retiredSerials ?? []).some((r) => !before.some((b) => b.serial === r.serial));
+    if (growing) current = (await this.#deps.status.write(obj, { ...obj.status, execution: { ...obj.status?.execution, ...decision.execution } })) ?? obj;
+    const outcome = await this.#act(rig.spec.execution?.proxyAdminURL, decision, denied);
+    for (const e of decision.events) this.#deps.events.event(e.on ?? obj, e.type, e.reason, e.message);
+    await this.#writeStatus(current, decision, outcome, podMode || pods.length > 0, execution?.proxyAdminURL);
+    return this.#requeue(key, outcome, decision);
+  }
+
+  #polecatsOf(gtName: string): ReadonlySet<string> | undefined {
+    const snapshot = this.#deps.town.current();
+    if (snapshot?.ok !== true || !snapshot.rigs.has(gtName)) return undefined;
+    const names = new Set<string>(snapshot.rigRuntime.get(gtName)?.polecats ?? []);
+    for (const item of snapshot.polecats.values()) if (item.rig === gtName) names.add(item.name);
+    return names;
+  }
+
+  async #desiredPolicy(rig: Rig, gtName: string, namespace: string): Promise<SessionObservation['desiredPolicy']> {
+    const execution = rig.spec.execution;
+    if (execution?.mode !== 'Pod' || execution.networkPolicy?.enabled === false || execution.proxyURL === undefined) return undefined;
+    const url = new URL(execution.proxyURL);
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    let addresses: string[];
+    try {
+      addresses = await (this.#deps.resolve ?? resolveAll)(host);
+    } catch (error) {
+      return { ok: false, message: `cannot resolve the proxy host ${host} for the NetworkPolicy: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+    return rigNetworkPolicy({ rig, gtName, namespace, proxy: { addresses, port }, modelEndpoints: execution.networkPolicy?.modelEndpoints ?? [] });
+  }
+
+  async #act(adminURL: string | undefined, decision: SessionDecision, denied: Set<string>): Promise<ProxyOutcome> {
+    const outcome: ProxyOutcome = { refused: [], issued: 0 };
+    const order: SessionAction['type'][] = ['deleteSecret', 'deletePod', 'issue', 'deny', 'applyNetworkPolicy', 'deleteNetworkPolicy'];
+    const sorted = [...decision.actions].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+    for (const action of sorted) await this.#one(action, adminURL, denied, outcome);
+    return outcome;
+  }
+
+  async #one(action: SessionAction, adminURL: string | undefined, denied: Set<string>, outcome: ProxyOutcome): Promise<void> {
+    const { kube } = this.#deps;
+    switch (action.type) {
+      case 'deleteSecret':
+        await kube.delete(SECRET_KIND, refOf(action.secret));
+        return;
+      case 'deletePod':
+        await kube.delete(POD_KIND, refOf(action.pod), action.pod.metadata?.uid).catch((error: unknown) => {
+          if (!isConflict(error)) throw error;
+        });
+        return;
+      case 'issue':
+        return this.#issue(action, adminURL, outcome);
+      case 'deny': {
+        if (adminURL === undefined || outcome.unavailable !== undefined) return;
+        const result = await this.#deps.proxy.denyCert(adminURL, action.serial);
+        if (result.ok) {
+          denied.add(action.serial);
+          this.#log.info({ serial: action.serial }, 'certificate serial denied');
+        } else if (result.error.kind === 'Unavailable') {
+          outcome.unavailable = result.error;
+        }
+        return;
+      }
+      case 'applyNetworkPolicy':
+        if (action.current === undefined) await kube.create(NETWORK_POLICY_KIND, action.policy);
+        else await kube.replace(NETWORK_POLICY_KIND, { ...action.policy, metadata: { ...action.policy.metadata, resourceVersion: action.current.metadata?.resourceVersion ?? '' } });
+        return;
+      case 'deleteNetworkPolicy':
+        await kube.delete(NETWORK_POLICY_KIND, refOf(action.policy));
+        return;
+    }
+  }
+
+  async #issue(action: Extract<SessionAction, { type: 'issue' }>, adminURL: string | undefined, outcome: ProxyOutcome): Promise<void> {
+    const { pod, identity } = action;
+    const where = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    if (adminURL === undefined) {
+      outcome.unavailable ??= { kind: 'Unavailable', message: 'spec.execution.proxyAdminURL is not set' };
+      return;
+    }
+    if (outcome.unavailable !== undefined) return;
+    const result = await this.#deps.proxy.issueCert(adminURL, identity.rig, identity.polecat, this.#deps.certificateTTL ?? DEFAULT_TTL);
+    if (!result.ok) {
+      if (result.error.kind === 'Unavailable') {
+        outcome.unavailable = result.error;
+        this.#deps.events.event(pod, 'Warning', Reason.ProxyUnavailable, `no certificate for ${where} yet: the gt proxy admin API is unreachable (${result.error.message}); retrying`);
+        return;
+      }
+      outcome.refused.push(`${where}: ${result.error.message}`);
+      this.#deps.events.event(pod, 'Warning', Reason.CertificateRefused, `the gt proxy refused a certificate for ${identity.rig}/${identity.polecat} (${result.error.message}); session pod deleted`);
+      await this.#deps.kube.delete(POD_KIND, refOf(pod), pod.metadata?.uid).catch((error: unknown) => {
+        if (!isConflict(error)) throw error;
+      });
+      return;
+    }
+    try {
+      await this.#deps.kube.create(SECRET_KIND, certificateSecret(pod, identity, result.value));
+    } catch (error) {
+      // Never leave a minted certificate unaccounted for: deny it, then let the retry issue another.
+      await this.#deps.proxy.denyCert(adminURL, result.value.serial);
+      throw error;
+    }
+    outcome.issued += 1;
+    this.#log.info({ pod: where, serial: result.value.serial }, 'certificate issued');
+    this.#deps.events.event(pod, 'Normal', Reason.CertificateIssued, `certificate CN ${result.value.cn} issued into Secret ${pod.metadata?.name ?? ''}-cert`);
+  }
+
+  async #writeStatus(obj: RigObject, decision: SessionDecision, outcome: ProxyOutcome, relevant: boolean, adminURL: string | undefined): Promise<void> {
+    const now = this.#deps.clock.now();
+    const { retiredSerials: _drop, ...previous } = obj.status?.execution ?? {};
+    let status: RigStatus = { ...obj.status, execution: { ...previous, ...decision.execution } };
+    if (!relevant) {
+      status = withoutCondition(status, ConditionType.SessionCredentials);
+    } else {
+      const c = credentialsCondition(decision, outcome, adminURL);
+      status = withCondition(status, ConditionType.SessionCredentials, c.status, c.reason, c.message, now);
+    }
+    try {
+      await this.#deps.status.write(obj, status);
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      // A stale read: the Rig controller wrote meanwhile; the requeue writes again.
+    }
+  }
+
+  #requeue(key: string, outcome: ProxyOutcome, decision: SessionDecision): ReconcileResult {
+    const denied = this.#denied.get(key);
+    if (outcome.unavailable !== undefined) {
+      denied?.clear();
+      const failures = (this.#failures.get(key) ?? 0) + 1;
+      this.#failures.set(key, failures);
+      return { requeueAfterMs: proxyRetryDelay(failures, this.#deps.proxyRetryMaxMs) };
+    }
+    this.#failures.delete(key);
+    return decision.actions.some((a) => a.type === 'issue' || a.type === 'deletePod') ? { requeueAfterMs: 1_000 } : undefined;
+  }
+}
+
+/** SessionCredentials from what acting found out (pure). */
+export function credentialsCondition(
+  decision: SessionDecision, outcome: ProxyOutcome, adminURL: string | undefined,
+): { status: 'True' | 'False'; reason: Reason; message: string } {
+  const waiting = decision.actions.filter((a) => a.type === 'issue').length - outcome.issued;
+  if (outcome.unavailable !== undefined) {
+    const what = adminURL === undefined ? outcome.unavailable.message : `the gt proxy admin API ${adminURL} is unreachable: ${outcome.unavailable.message}`;
+    return { status: 'False', reason: Reason.ProxyUnavailable, message: `${what}; ${Math.max(0, waiting)} session pod(s) wait for a certificate (retrying with backoff)` };
+  }
+  if (outcome.refused.length > 0) {
+    return { status: 'False', reason: Reason.CertificateRefused, message: `the gt proxy refused certificates, their pods were deleted: ${outcome.refused.join('; ')}`.slice(0, 2048) };
+  }
+  if (decision.problems.length > 0) return { status: 'False', reason: Reason.InvalidNetworkPolicy, message: decision.problems.join('; ') };
+  const pods = decision.execution.sessionPods ?? 0;
+  return { status: 'True', reason: Reason.CertificatesIssued, message: `${pods} session pod(s); every running one has its certificate` };
+}
