@@ -2,11 +2,12 @@
 // never skips them), rendering kustomizations, reading multi-document YAML, and the checks
 // every rendering of the operator (kustomize base, overlay, Helm chart) must pass.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { helmBinary } from '../../helpers/helm.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEPLOY = join(REPO, 'deploy');
@@ -150,4 +151,16 @@ export function assertContains(actual: unknown, expected: unknown, path = ''): v
   } else {
     assert.equal(actual, expected, path);
   }
+}
+
+/**
+ * `helm template` of the chart with `values` (written under `work`, with Helm's cache, config
+ * and data homes there too, so nothing outside the test's temp dir is touched).
+ */
+export function helmTemplate(work: string, values: Record<string, unknown>): K8sObject[] {
+  const file = join(work, `values-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(values));
+  const env = { ...process.env, HELM_CACHE_HOME: join(work, 'cache'), HELM_CONFIG_HOME: join(work, 'config'), HELM_DATA_HOME: join(work, 'data') };
+  const chart = join(DEPLOY, 'helm', 'gastown-operator');
+  return parseObjects(execFileSync(helmBinary(), ['template', 'gastown-operator', chart, '--namespace', 'gastown-system', '-f', file], { env, encoding: 'utf8' }), 'helm template');
 }

@@ -4,23 +4,15 @@
 // its own ServiceAccount; off unless asked for; the same objects from both.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { helmBinary } from '../../helpers/helm.ts';
-import { DEPLOY, find, idOf, kustomize, parseObjects, type K8sObject } from './manifests.ts';
+import { DEPLOY, find, idOf, kustomize, parseObjects, helmTemplate, type K8sObject } from './manifests.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'session-rbac-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-const CHART = join(DEPLOY, 'helm', 'gastown-operator');
 
-function helm(values: Record<string, unknown>): K8sObject[] {
-  const file = join(work, `values-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, JSON.stringify(values));
-  const env = { ...process.env, HELM_CACHE_HOME: join(work, 'cache'), HELM_CONFIG_HOME: join(work, 'config'), HELM_DATA_HOME: join(work, 'data') };
-  return parseObjects(execFileSync(helmBinary(), ['template', 'gastown-operator', CHART, '--namespace', 'gastown-system', '-f', file], { env, encoding: 'utf8' }), 'helm template');
-}
+const helm = (values: Record<string, unknown>): K8sObject[] => helmTemplate(work, values);
 
 const isSession = (o: K8sObject): boolean => o.metadata.labels?.['app.kubernetes.io/component'] === 'session-wrapper';
 
