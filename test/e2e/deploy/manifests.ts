@@ -3,8 +3,8 @@
 // every rendering of the operator (kustomize base, overlay, Helm chart) must pass.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { helmBinary } from '../../helpers/helm.ts';
@@ -163,4 +163,18 @@ export function helmTemplate(work: string, values: Record<string, unknown>): K8s
   const env = { ...process.env, HELM_CACHE_HOME: join(work, 'cache'), HELM_CONFIG_HOME: join(work, 'config'), HELM_DATA_HOME: join(work, 'data') };
   const chart = join(DEPLOY, 'helm', 'gastown-operator');
   return parseObjects(execFileSync(helmBinary(), ['template', 'gastown-operator', chart, '--namespace', 'gastown-system', '-f', file], { env, encoding: 'utf8' }), 'helm template');
+}
+
+/** The base with one component of deploy/components/ included, as an overlay under `work` would render it. */
+export async function kustomizeWithComponent(work: string, component: string): Promise<K8sObject[]> {
+  const overlay = join(work, `overlay-${component}`);
+  mkdirSync(overlay, { recursive: true });
+  writeFileSync(join(overlay, 'kustomization.yaml'), [
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    `resources: [${relative(overlay, join(DEPLOY, 'base'))}]`,
+    `components: [${relative(overlay, join(DEPLOY, 'components', component))}]`,
+    '',
+  ].join('\n'));
+  return parseObjects(await kustomize(overlay), `overlay with ${component}`);
 }

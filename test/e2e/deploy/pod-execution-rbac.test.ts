@@ -5,10 +5,10 @@
 // started with --pod-execution; off unless asked for; the same rules from both.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { DEPLOY, find, idOf, kustomize, parseObjects, helmTemplate, podSpecOf, type K8sObject } from './manifests.ts';
+import { join } from 'node:path';
+import { DEPLOY, find, idOf, kustomize, kustomizeWithComponent, parseObjects, helmTemplate, podSpecOf, type K8sObject } from './manifests.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'pod-execution-rbac-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -37,16 +37,7 @@ function assertPodExecution(objects: readonly K8sObject[], source: string, names
 
 describe('operator Pod-execution RBAC', () => {
   test('the kustomize component, included in an overlay, adds the Role, its binding and the flags', async () => {
-    const overlay = join(work, 'overlay');
-    mkdirSync(overlay);
-    writeFileSync(join(overlay, 'kustomization.yaml'), [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      `resources: [${relative(overlay, join(DEPLOY, 'base'))}]`,
-      `components: [${relative(overlay, join(DEPLOY, 'components', 'pod-execution'))}]`,
-      '',
-    ].join('\n'));
-    assertPodExecution(parseObjects(await kustomize(overlay), 'overlay with pod-execution'), 'kustomize');
+    assertPodExecution(await kustomizeWithComponent(work, 'pod-execution'), 'kustomize');
     const base = parseObjects(await kustomize(join(DEPLOY, 'base')), 'base');
     assert.ok(!base.some(isPodExecution), 'not in the base');
     assert.ok(!(podSpecOf(find(base, 'Deployment')).containers[0]?.args ?? []).includes('--pod-execution'));

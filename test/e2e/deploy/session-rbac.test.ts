@@ -4,10 +4,10 @@
 // its own ServiceAccount; off unless asked for; the same objects from both.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { DEPLOY, find, idOf, kustomize, parseObjects, helmTemplate, type K8sObject } from './manifests.ts';
+import { join } from 'node:path';
+import { DEPLOY, find, idOf, kustomize, kustomizeWithComponent, parseObjects, helmTemplate, type K8sObject } from './manifests.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'session-rbac-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -43,16 +43,7 @@ function assertSessionRbac(objects: readonly K8sObject[], source: string): void 
 
 describe('session wrapper RBAC', () => {
   test('the kustomize component, included in an overlay, renders exactly the wrapper\'s rights', async () => {
-    const overlay = join(work, 'overlay');
-    mkdirSync(overlay);
-    writeFileSync(join(overlay, 'kustomization.yaml'), [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      `resources: [${relative(overlay, join(DEPLOY, 'base'))}]`,
-      `components: [${relative(overlay, join(DEPLOY, 'components', 'session-wrapper'))}]`,
-      '',
-    ].join('\n'));
-    const objects = parseObjects(await kustomize(overlay), 'overlay with session-wrapper');
+    const objects = await kustomizeWithComponent(work, 'session-wrapper');
     assertSessionRbac(objects, 'kustomize');
     const base = parseObjects(await kustomize(join(DEPLOY, 'base')), 'base');
     assert.ok(!base.some(isSession), 'not in the base');
