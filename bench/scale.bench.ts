@@ -3,7 +3,8 @@
 // with towns of 1 rig, 50 rigs x 10 polecats and 100 rigs x 100 polecats, plus 20 Convoy views
 // created through the API like `kubectl apply` would. It measures; it does not assert.
 //   - convergence: from the process start until every view (Rigs, discovered Polecats, Convoys)
-//     is present with condition Ready=True;
+//     is present with condition Ready=True; settled: until no status changes for a sync cycle
+//     after that (a Convoy is Ready when created and its tracking is verified after);
 //   - RSS (from /proc) and V8 heap (the operator's /metrics) over time, startup and idle;
 //   - gt/bd calls (the simulator's call log) during startup and per idle sync cycle;
 //   - status writes while idle (changes seen by a watch; with `--split`, also PATCH requests
@@ -381,9 +382,21 @@ function countBy(keys: readonly string[]): Map<string, number> {
   return out;
 }
 
+/**
+ * After convergence: until no view has changed for a sync cycle and a bit (the start-up tail:
+ * Convoy tracking verification, requeues). Seconds from the process start to the last change.
+ */
+async function settle(procs: Procs, views: Views, timeoutMs: number): Promise<number | undefined> {
+  const quietMs = SYNC_INTERVAL_S * 1000 + 2_000;
+  while (Date.now() - Math.max(views.lastChange, procs.started) < quietMs) {
+    if (Date.now() - procs.started > timeoutMs) return undefined;
+    await sleep(500);
+  }
+  return (Math.max(views.lastChange, procs.started) - procs.started) / 1000;
+}
+
 async function idle(env: Env, procs: Procs, views: Views, seconds: number): Promise<Idle> {
-  // Let the start-up tail (requeues, convoy creation) pass before counting.
-  await sleep(15_000);
+  // Counted from a settled town (runTown waits for it): the start-up tail is not idle.
   const calls0 = readCalls(env.townRoot).length;
   const writes0 = views.changes;
   views.changedPaths.clear();
@@ -441,7 +454,7 @@ async function restart(env: Env, split: boolean, old: Procs, timeoutMs: number):
   }
 }
 
-interface Result { town: Town; split: boolean; conv: Converged; idle?: Idle; restart?: Restart }
+interface Result { town: Town; split: boolean; conv: Converged; settledS?: number | undefined; idle?: Idle; restart?: Restart }
 
 async function runTown(town: Town, split: boolean, idleSeconds: number, withRestart: boolean): Promise<Result> {
   const env = await prepare(town);
@@ -455,6 +468,10 @@ async function runTown(town: Town, split: boolean, idleSeconds: number, withRest
     const conv = await converge(env, procs, views, timeoutMs);
     log(`converged: ${conv.convergedS?.toFixed(1) ?? 'NO'} s`);
     const result: Result = { town, split, conv };
+    if (conv.convergedS !== undefined) {
+      result.settledS = await settle(procs, views, timeoutMs);
+      log(`settled: ${result.settledS?.toFixed(1) ?? 'NO'} s`);
+    }
     if (idleSeconds > 0) {
       result.idle = await idle(env, procs, views, idleSeconds);
       log(`idle: ${result.idle.callsPerCycle.toFixed(2)} calls/cycle, ${result.idle.writesPerMin.toFixed(2)} writes/min`);
@@ -494,6 +511,7 @@ function report(results: Result[]): string {
     rows.push([
       `${r.town.label}${r.split ? ' (operator alone)' : ''}`, String(views),
       r.conv.convergedS === undefined ? 'not converged' : `${r.conv.convergedS.toFixed(1)} s`,
+      r.settledS === undefined ? '-' : `${r.settledS.toFixed(1)} s`,
       `${mb(peak)}${r.split ? ` (API server ${mb(apiPeak)})` : ''}`,
       steady === undefined ? '-' : `${mb(steady)}${r.split && apiSteady ? ` (API server ${mb(apiSteady)})` : ''}`,
       r.idle ? series(r.idle.rss) : '-',
@@ -514,8 +532,8 @@ function report(results: Result[]): string {
   return [
     `Measured ${new Date().toISOString().slice(0, 16)} (${cpus().length} cores, Node ${process.versions.node}); load = 1/5/15-min load average at the end of convergence / idle.`,
     '',
-    '| town | views | all present and Ready | peak RSS during startup, MB | steady RSS, MB | idle RSS over time, MB | V8 heap used, MB | gt/bd calls until converged | API requests until converged | gt/bd calls per idle cycle | status changes per idle min | kill -9 restart | load |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| town | views | all present and Ready | settled (last status change) | peak RSS during startup, MB | steady RSS, MB | idle RSS over time, MB | V8 heap used, MB | gt/bd calls until converged | API requests until converged | gt/bd calls per idle cycle | status changes per idle min | kill -9 restart | load |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${r} |`),
     '', 'gt/bd calls until converged, by command:', ...callDetail,
     '', 'Failed reconciles until converged (controller, error type, count):',

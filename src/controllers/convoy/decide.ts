@@ -78,11 +78,25 @@ function trackingVerified(convoy: Convoy): boolean {
   return c?.status === 'True' && c.observedGeneration === (convoy.metadata.generation ?? 0);
 }
 
+/** Every bead of the spec appears among the convoy's tracked beads. */
+function tracksAll(convoy: Convoy, tracked: readonly TrackedBead[]): boolean {
+  const ids = new Set(tracked.map((t) => t.id));
+  return convoy.spec.trackedBeads.every((b) => ids.has(b));
+}
+
+/**
+ * `gt convoy status` is read when the open list does not show the convoy (closed, or beyond the
+ * list's 50), and while tracking is unverified unless the list already shows every bead
+ * tracked: the list prints the same tracked beads as `status` and was read after the convoy
+ * existed, so a fresh convoy is verified by the next sync cycle without a call of its own.
+ * A list showing a bead missing may predate an add: only `status` may justify another add.
+ */
 export function probesFor(convoy: Convoy, snapshot: TownSnapshot | undefined): ConvoyProbes {
   if (isSettled(convoy) || snapshot === undefined || !snapshot.ok) return { search: false, status: false };
   const id = convoy.status?.beadsConvoyID;
   if (id === undefined) return { search: true, status: false };
-  return { search: false, status: !trackingVerified(convoy) || !snapshot.openConvoys.has(id) };
+  const listed = snapshot.openConvoys.get(id);
+  return { search: false, status: listed === undefined || (!trackingVerified(convoy) && !tracksAll(convoy, listed.tracked)) };
 }
 
 // ---- The decision ----

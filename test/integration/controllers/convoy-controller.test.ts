@@ -85,6 +85,29 @@ describe('Convoy controller (API server + simulated town)', () => {
     assert.equal(cond(view, 'Tracking')?.status, 'True');
   });
 
+  test('a convoy it created is verified from the open list, then costs no gt call and no status write while idle', async () => {
+    const tracked = await beads();
+    const key = await create('quiet', { description: 'Quiet', trackedBeads: tracked });
+    const r = reconciler();
+    await r.reconcile(key); // creates
+    await r.reconcile(key); // verifies from the next town read
+    const view = await get(key);
+    const id = view?.status?.beadsConvoyID;
+    assert.ok(id);
+    assert.equal(cond(view, 'Tracking')?.status, 'True');
+    assert.equal(bed.calls('convoy', 'status', id).length, 0, 'the open list vouched for every bead');
+
+    // Idle: each reconcile (after the town read syncNow asks for) reads nothing of its own.
+    const n0 = bed.calls().length;
+    for (let i = 0; i < 3; i++) await r.reconcile(key);
+    const idle = bed.calls().slice(n0);
+    const cycles = idle.filter((c) => c.bin === 'gt' && c.args[0] === 'status').length;
+    assert.ok(cycles >= 3);
+    assert.ok(idle.length <= 5 * cycles, `at most 5 gt/bd calls per town read, saw ${idle.length} in ${cycles}`);
+    assert.deepEqual(idle.filter((c) => c.args[0] === 'convoy' && c.args[1] !== 'list').map((c) => c.args.join(' ')), []);
+    assert.equal((await get(key))?.metadata.resourceVersion, view?.metadata.resourceVersion, 'no status write while idle');
+  });
+
   test('beads gt failed to track are added; a cross-rig convoy completes from per-bead status', async () => {
     await control.setSettings(bed.root, { convoyTrackingFails: true });
     const tracked = await beads();
@@ -172,8 +195,10 @@ describe('Convoy controller (API server + simulated town)', () => {
     assert.ok(id);
 
     await control.setFaultRules(bed.root, [{ match: 'gt convoy status', dbDown: true }]);
-    // Tracking is verified and the convoy is in the open list: force a `convoy status` read.
+    // Tracking is verified and the open list shows every bead tracked: force a `convoy status`
+    // read (tracking unverified, and a list that no longer vouches for every bead).
     await bed.kube.patch(CONVOY_KIND, { namespace: NS, name: 'vanish' }, { type: 'merge', body: { status: { conditions: [] } } }, 'status');
+    await untrack(bed.root, id, tracked[1]);
     await r.reconcile(key);
     let view = await get(key);
     assert.equal(view?.status?.phase, 'InProgress', 'not concluded during an outage');
@@ -189,6 +214,14 @@ describe('Convoy controller (API server + simulated town)', () => {
     assert.equal(cond(view, 'Ready')?.reason, Reason.ConvoyNotFound);
   });
 });
+
+/** Drops one tracked bead from a convoy in the simulated town. */
+async function untrack(root: string, id: string, bead: string): Promise<void> {
+  await mutateState(root, (state) => {
+    const convoy = state.beads[id];
+    if (convoy) convoy.tracks = (convoy.tracks ?? []).filter((b) => b !== bead);
+  });
+}
 
 /** Deletes a convoy bead from the simulated town (what `bd delete` would do). */
 async function removeConvoy(root: string, id: string): Promise<void> {

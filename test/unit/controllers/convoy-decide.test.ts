@@ -76,6 +76,17 @@ describe('convoy decide: creation exactly once', () => {
     assert.deepEqual(probesFor(running({ status: { phase: 'Completed' } }), town()), { search: false, status: false });
   });
 
+  test('probesFor: a fresh convoy the open list shows tracking every bead is verified without `convoy status`', () => {
+    const fresh = running({ status: { conditions: [{ ...verified, status: 'Unknown', reason: Reason.TrackingIncomplete }] } });
+    const all = town({ convoys: [listedConvoy(ID, 't', [tracked('gt-aaa11', 'open'), tracked('bd-bbb22', 'open')])] });
+    assert.deepEqual(probesFor(fresh, all), { search: false, status: false });
+    const d = decide({ convoy: fresh, snapshot: all });
+    assert.deepEqual(d.actions, []);
+    assert.deepEqual(cond(d.status, 'Tracking'), { status: 'True', reason: Reason.Synced });
+    // One bead missing from the list: only `convoy status` may justify an add.
+    assert.deepEqual(probesFor(fresh, town({ convoys: [listedConvoy(ID, 't', [tracked('gt-aaa11', 'open')])] })), { search: false, status: true });
+  });
+
   test('not found by marker -> create with the marker title and every bead (no --notify), Pending', () => {
     const c = convoy();
     const d = decide({ convoy: c, search: { ok: true, value: undefined } });
