@@ -305,10 +305,18 @@ async function createConvoys(client: KubeClient, env: Env): Promise<void> {
   for (let i = 0; i < CONVOYS; i++) {
     const body = { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Convoy', metadata: { name: `batch-${i}`, namespace: 'default' },
       spec: { description: `batch ${i}`, trackedBeads: [beads[(i * 2) % beads.length]!, beads[(i * 2 + 1) % beads.length]!] } };
-    try {
-      await client.create(CONVOY_KIND, body);
-    } catch (error) {
-      if ((error as { code?: number }).code !== 409) throw error;
+    // A busy operator may not even accept a connection in time (its API server shares the
+    // event loop): retry until created, up to five times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.create(CONVOY_KIND, body);
+        break;
+      } catch (error) {
+        if ((error as { code?: number }).code === 409) break;
+        if (attempt >= 5) throw error;
+        log(`creating Convoy batch-${i} failed (${(error as Error).message}); retrying`);
+        await sleep(1_000);
+      }
     }
   }
 }
