@@ -8,7 +8,7 @@
 import type { KubeObject, Verb } from '../types.ts';
 import { ALL_VERBS } from '../types.ts';
 import { selfSubjectAccessReview, selfSubjectRulesReview } from './access-review.ts';
-import { checkRoleRef, defaultDeployment, defaultService } from './defaults.ts';
+import { checkRoleRef, defaultDeployment, defaultService, mergeStringData } from './defaults.ts';
 import type { ResourceType } from './types.ts';
 
 type BuiltinSpec = Pick<ResourceType, 'group' | 'version' | 'resource' | 'singular' | 'kind' | 'namespaced'> &
@@ -131,6 +131,7 @@ export function builtinTypes(): ResourceType[] {
       onCreate: (obj) => {
         obj.type ??= 'Opaque';
       },
+      onWrite: mergeStringData,
     }),
     builtin({
       group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true,

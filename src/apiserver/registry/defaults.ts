@@ -17,6 +17,9 @@
 //   them; changing a cluster IP is 422 (`may not change once set`), as is reusing one.
 //   Nothing routes traffic: the addresses are bookkeeping only.
 // - RoleBinding/ClusterRoleBinding: roleRef is immutable (422 `cannot change roleRef`).
+// - Secret: `stringData` is write-only, as in the real registry strategy: its entries are
+//   base64-encoded into `data` (a key in both takes the stringData value) and it is neither
+//   stored nor returned; keys must be valid Secret keys (422 otherwise).
 import { invalid, type StatusCause } from '../errors.ts';
 import { deepEqual, dict, isDict, metaString, type Dict } from '../meta.ts';
 import type { KubeObject } from '../types.ts';
@@ -221,6 +224,32 @@ export function defaultService(obj: KubeObject, ctx: WriteContext): KubeObject {
   const causes = allocateClusterIP(spec, oldSpec, used.ips);
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') causes.push(...allocateNodePorts(spec, oldSpec, used.nodePorts));
   if (causes.length > 0) fail('', 'Service', obj, causes);
+  return obj;
+}
+
+// ---- secrets ---------------------------------------------------------------------------------
+
+/** A Secret or ConfigMap key (IsConfigMapKey): letters, digits, `-`, `_`, `.`; not `.`/`..`. */
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** Merges a Secret's write-only `stringData` into `data` (stringData wins) and drops it. */
+export function mergeStringData(obj: KubeObject): KubeObject {
+  const given = obj.stringData;
+  delete obj.stringData;
+  if (given === undefined || given === null) return obj;
+  if (!isDict(given)) fail('', 'Secret', obj, [{ reason: 'FieldValueInvalid', field: 'stringData', message: 'Invalid value: stringData must be a map of strings' }]);
+  const causes: StatusCause[] = [];
+  for (const [key, value] of Object.entries(given)) {
+    if (!SECRET_KEY.test(key) || key === '.' || key === '..' || key.length > 253) {
+      causes.push({ reason: 'FieldValueInvalid', field: `stringData[${key}]`, message: `Invalid value: ${JSON.stringify(key)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'` });
+    } else if (typeof value !== 'string') {
+      causes.push({ reason: 'FieldValueInvalid', field: `stringData[${key}]`, message: 'Invalid value: must be a string' });
+    }
+  }
+  if (causes.length > 0) fail('', 'Secret', obj, causes);
+  const data = isDict(obj.data) ? { ...obj.data } : {};
+  for (const [key, value] of Object.entries(given)) data[key] = Buffer.from(value as string, 'utf8').toString('base64');
+  obj.data = data;
   return obj;
 }
 
