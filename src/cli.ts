@@ -128,7 +128,7 @@ export function buildCli(): Command {
     .addOption(new Option('--namespace <ns>', "namespace of the session pods when the Rig's spec.execution.namespace is unset").env('GASTOWN_NAMESPACE').default('default'))
     .addOption(new Option('--branch <name>', "the polecat's branch, cloned into the pod (default: the branch checked out in the current directory)"))
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig with the session Role (default: KUBECONFIG, in-cluster, ~/.kube/config)'))
-    .addOption(new Option('--wait-interval <duration>', 'how often to look again at a rig at maxPods or a pod that has not started').argParser(positiveDuration).default(2_000, '2s'))
+    .addOption(new Option('--wait-interval <duration>', 'how often to look again at a pod that has not started (waiting for capacity, a node or its certificate)').argParser(positiveDuration).default(2_000, '2s'))
     .addOption(new Option('--keepalive <duration>', 'WebSocket ping interval; a stream that misses a ping is re-attached').argParser(positiveDuration).default(15_000, '15s'))
     .action(async (agent: string[], opts: SessionFlags) => {
       const { runSessionCommand } = await import('./commands/session.ts');
@@ -145,13 +145,14 @@ gt runs it in the polecat's tmux pane when the rig's settings/config.json has
   "runtime": { "exec_wrapper": ["gastown-operator", "session", "--"] }
 and the Rig view sets spec.execution.mode: Pod. It reads GT_RIG and GT_POLECAT (refusing names
 the proxy certificate cannot carry, before any pod exists), creates the polecat's session pod
-or attaches to the one another wrapper made, waits while the rig is at spec.execution.maxPods,
+or attaches to the one another wrapper made (behind the capacity gate the operator lifts while
+the rig is below spec.execution.maxPods),
 keeps the pane attached to the agent's terminal (re-attaching when the stream drops), deletes
 the pod when the pane is closed (SIGHUP, SIGTERM, SIGINT), and exits with the agent's exit code.
 Exit codes: the agent's (128+n when a signal ended it); 2 input refused, no pod created;
 1 the pod failed, was deleted under the session or the API server refused it;
 129/130/143 the pane was closed (the pod is deleted).
-It needs only the session Role (pods get/list/create/delete, pods/attach create, rigs get),
+It needs only the session Role (pods get/create/delete, pods/attach create, rigs get),
 never Secrets: see docs/pod-execution.md. Example (what gt runs):
   env GT_RIG=gastown GT_POLECAT=toast gastown-operator session -- claude --dangerously-skip-permissions`;
 

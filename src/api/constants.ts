@@ -167,6 +167,11 @@ export const ConditionType = {
    * proxy's admin API answers and issues them).
    */
   SessionCredentials: 'SessionCredentials',
+  /**
+   * Rig (Pod execution, with `spec.execution.maxPods`): whether the rig has room for another
+   * session pod; False while pods wait at the capacity gate for one of the rig's sessions to end.
+   */
+  SessionCapacity: 'SessionCapacity',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -295,6 +300,8 @@ export const Reason = {
   // Pod execution: the session (PodScheduled, SessionAttached).
   Scheduled: 'Scheduled',
   WaitingForPod: 'WaitingForPod',
+  /** The session pod is held at the capacity gate: the rig runs maxPods session pods. */
+  WaitingForCapacity: 'WaitingForCapacity',
   CertificatePending: 'CertificatePending',
   ContainerWaiting: 'ContainerWaiting',
   Attached: 'Attached',
@@ -310,5 +317,9 @@ export const Reason = {
   SerialDenied: 'SerialDenied',
   /** spec.execution.networkPolicy cannot be turned into a NetworkPolicy (a CIDR that is not allowed). */
   InvalidNetworkPolicy: 'InvalidNetworkPolicy',
+  // Pod execution: capacity (Rig SessionCapacity, pod Events).
+  BelowMaxPods: 'BelowMaxPods',
+  AtMaxPods: 'AtMaxPods',
+  CapacityAdmitted: 'CapacityAdmitted',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];

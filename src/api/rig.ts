@@ -91,6 +91,9 @@ export type RetiredSerial = z.infer<typeof retiredSerialSchema>;
 export const rigExecutionStatusSchema = z
   .object({
     sessionPods: countField('Session pods of the rig the operator sees.').optional(),
+    runningPods: countField('Session pods admitted to run (past the capacity gate, not ended): what counts toward maxPods.').optional(),
+    waitingPods: countField('Session pods held at the capacity gate until the rig is below maxPods (oldest admitted first).').optional(),
+    maxPods: countField('spec.execution.maxPods as the operator applies it.').optional(),
     retiredSerials: z
       .array(retiredSerialSchema)
       .max(MAX_RETIRED_SERIALS)

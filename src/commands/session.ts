@@ -1,8 +1,8 @@
 // `gastown-operator session -- <agent argv>`: a polecat's session, run by gt in the tmux pane
 // through the rig's `runtime.exec_wrapper`, whose agent runs in a Kubernetes Pod
 // (docs/pod-execution.md). It checks who it speaks for (gt's env), reads the Rig view's
-// `spec.execution`, makes sure exactly one session pod exists (waiting while the rig is at
-// `maxPods`), attaches the pane to the agent's TTY, re-attaches when the stream drops, deletes
+// `spec.execution`, makes sure exactly one session pod exists (created behind the capacity
+// gate when the rig has `maxPods`; the operator admits it), attaches the pane to the agent's TTY, re-attaches when the stream drops, deletes
 // the pod when the pane is closed (SIGHUP/SIGTERM/SIGINT), and returns the agent's exit code.
 //
 // Guarantees: nothing is created before every input is valid; no shell; nothing secret is
@@ -101,7 +101,7 @@ class Session {
 
   /** Makes sure the one session pod of the polecat exists and is not a finished one. */
   async ensurePod(): Promise<void> {
-    const { namespace, execution, manifest } = this.plan;
+    const { namespace, manifest } = this.plan;
     for (;;) {
       const existing = await this.retrying('reading the session pod', () => this.pods.get(namespace, this.podName));
       if (existing !== undefined && !isFinished(existing)) return;
@@ -111,15 +111,6 @@ class Session {
         await this.retrying('deleting the finished session pod', () => this.pods.delete(namespace, this.podName, existing.metadata?.uid));
         await sleep(this.flags.waitInterval / 4);
         continue;
-      }
-      if (execution.maxPods !== undefined) {
-        const rigLabel = String((manifest.metadata as { labels: Record<string, string> }).labels['gastown.gastown.io/rig']);
-        const live = await this.retrying('counting the rig\'s session pods', () => this.pods.liveRigPods(namespace, rigLabel, this.podName));
-        if (live >= execution.maxPods) {
-          this.note(`waiting: rig ${this.plan.identity.rig} runs ${live} session pods, its maxPods is ${execution.maxPods}`);
-          await sleep(this.flags.waitInterval);
-          continue;
-        }
       }
       if (this.stopping) return;
       const created = await this.retrying('creating the session pod', () => this.pods.create(namespace, manifest));
@@ -144,6 +135,12 @@ class Session {
       if (progress.kind === 'failed') {
         this.say(`session pod ${namespace}/${this.podName} failed: ${progress.reason}${progress.message === '' ? '' : ` (${progress.message})`}`);
         return EXIT_NO_AGENT_CODE;
+      }
+      if (progress.kind === 'waiting' && progress.reason === 'SchedulingGated') {
+        const max = this.plan.execution.maxPods ?? 0;
+        this.note(`waiting: rig ${this.plan.identity.rig} runs its maxPods (${max}) session pods; the operator starts ${this.podName} when one ends`);
+        await sleep(this.flags.waitInterval);
+        continue;
       }
       if (progress.kind === 'waiting') {
         this.note(`waiting for session pod ${namespace}/${this.podName}: ${progress.reason}${progress.message === '' ? '' : ` (${progress.message})`}`);

@@ -5,7 +5,7 @@
 // one made instead of creating another; the certificate CN is exactly `gt-<rig>-<name>` and is
 // refused (an error value) when the rig or name cannot be carried by it (the proxy splits on
 // the last `-`); the manifest mounts nothing from the host, runs non-root with a read-only root
-// and no service-account token, and takes the agent's credentials only from the polecat's
+// and no service-account token, is held at the capacity gate when the rig has maxPods, and takes the agent's credentials only from the polecat's
 // certificate Secret and the env the user listed. Pure: no I/O.
 import { createHash } from 'node:crypto';
 import type { Execution, PodTemplate } from '../api/execution.ts';
@@ -16,6 +16,13 @@ export const SESSION_LABELS = {
   rig: 'gastown.gastown.io/rig',
   polecat: 'gastown.gastown.io/polecat',
 } as const;
+
+/**
+ * The scheduling gate a session pod of a rig with `maxPods` is created with: the pod is not
+ * bound to a node until the operator, the gate's only remover, admits it (oldest first) while
+ * the rig runs fewer than maxPods session pods.
+ */
+export const CAPACITY_GATE = 'gastown.gastown.io/capacity';
 
 /** Characters the proxy's CN parsing carries in a rig or polecat name. */
 const CN_PART = /^[A-Za-z0-9_]+$/;
@@ -106,6 +113,7 @@ export function buildSessionPod(input: SessionPodInput): Record<string, unknown>
       ...(pod.affinity ? { affinity: pod.affinity } : {}),
       ...(pod.imagePullSecrets ? { imagePullSecrets: pod.imagePullSecrets } : {}),
       ...(pod.activeDeadlineSeconds ? { activeDeadlineSeconds: pod.activeDeadlineSeconds } : {}),
+      ...(execution.maxPods === undefined ? {} : { schedulingGates: [{ name: CAPACITY_GATE }] }),
       volumes: [
         { name: 'proxy-cert', secret: { secretName: sessionSecretName(name), defaultMode: 0o400 } },
         { name: 'work', emptyDir: {} },

@@ -1,6 +1,6 @@
 // What the session wrapper asks of the API server (docs/pod-execution.md), with only the
 // rights its Role grants: the Rig view (get), and in the pods' namespace the session pods
-// (get, list, create, delete). Plus `podProgress`, the pure reading of a pod's status the
+// (get, create, delete). Plus `podProgress`, the pure reading of a pod's status the
 // wrapper acts on.
 //
 // Guarantees: `ensurePod` leaves exactly one live session pod per polecat however many
@@ -12,7 +12,6 @@ import type { Execution, PodTemplate } from '../api/execution.ts';
 import { RIG_KIND } from '../api/kinds.ts';
 import { decodeRig, gtRigName } from '../api/rig.ts';
 import { isConflict, isNotFound, KubeClient, statusCodeOf, type KubeObject } from '../runtime/k8s.ts';
-import { SESSION_LABELS } from './session-pod.ts';
 
 /** The agent container of a session pod (`buildSessionPod`). */
 export const AGENT_CONTAINER = 'agent';
@@ -108,12 +107,6 @@ export class SessionPods {
       if (isNotFound(error)) return undefined;
       throw error;
     }
-  }
-
-  /** Live session pods of the rig other than `except` (what counts toward maxPods). */
-  async liveRigPods(namespace: string, rigLabel: string, except: string): Promise<number> {
-    const list = await this.core.listNamespacedPod({ namespace, labelSelector: `${SESSION_LABELS.component}=agent,${SESSION_LABELS.rig}=${rigLabel}` });
-    return list.items.filter((p) => p.metadata?.name !== except && !isFinished(p)).length;
   }
 
   /** Creates the pod; undefined when a pod of that name already exists (another wrapper's). */

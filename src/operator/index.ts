@@ -166,7 +166,7 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
   }, { ...common, failureReporter: reporter(POLECAT_KIND) });
   manager.add(pods === undefined ? polecatController.definition : {
     ...polecatController.definition,
-    watches: [POD_KIND, SECRET_KIND].map((kind) => ({ kind, mapToKeys: (obj: KubeObject) => polecatKeysForSession(obj, cache.list(POLECAT_KIND)) })),
+    watches: [POD_KIND, SECRET_KIND].map((kind) => ({ kind, mapToKeys: (obj: KubeObject) => polecatKeysForSession(obj, cache.list(POLECAT_KIND), kind === POD_KIND ? cache.list(POD_KIND) : []) })),
   });
   if (pods !== undefined) {
     manager.add(createSessionController({

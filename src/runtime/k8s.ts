@@ -22,7 +22,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 
-/** A watched or written kind; `group` is '' for core/v1 kinds (get, list, create and delete only). */
+/** A watched or written kind; `group` is '' for core/v1 kinds (get, list, create, replace and delete only). */
 export interface ResourceKind {
   group: string;
   version: string;
@@ -287,8 +287,9 @@ export class KubeClient {
 
   /** PUT: `obj.metadata.resourceVersion` is the precondition (409 when stale). */
   async replace<T extends KubeObject>(kind: ResourceKind, obj: T): Promise<T> {
-    const { group, version, plural } = checkGroup(kind);
     const ref = refOf(obj);
+    if (kind.group === '') return this.#core<T>(HttpMethod.PUT, objectPath(kind, ref), {}, obj);
+    const { group, version, plural } = checkGroup(kind);
     return call(async () => {
       const replaced: unknown = kind.namespaced
         ? await this.#api.replaceNamespacedCustomObject({ group, version, plural, name: ref.name, namespace: requireNamespace(kind, ref), body: obj })
@@ -351,7 +352,7 @@ export class KubeClient {
 }
 
 function checkGroup(kind: ResourceKind): ResourceKind {
-  if (kind.group === '') throw new TypeError(`KubeClient replaces and patches grouped kinds only (core/${kind.version} ${kind.kind})`);
+  if (kind.group === '') throw new TypeError(`KubeClient patches grouped kinds only (core/${kind.version} ${kind.kind})`);
   return kind;
 }
 

@@ -3,8 +3,9 @@
 // filesystems), for tests, demos and single-machine trials. It says so: the Node carries the
 // annotation and condition `gastown.gastown.io/no-isolation`, and a warning is logged at start.
 //
-// It registers a `Node`, schedules pods without `nodeName` to itself (or leaves them Pending
-// with PodScheduled=False/Unschedulable while the node is cordoned), runs the pods bound to it
+// It registers a `Node`, schedules pods without `nodeName` to itself once their scheduling
+// gates are gone (or leaves them Pending with PodScheduled=False/Unschedulable while the node
+// is cordoned), runs the pods bound to it
 // (pod-worker.ts) and reports their status through the status subresource. Deleting a pod it
 // runs is graceful, as with a kubelet: the pod gets deletionTimestamp and
 // deletionGracePeriodSeconds, its process groups get SIGTERM then SIGKILL after the grace
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../observability/logger.ts';
 import type { Core } from '../handlers/core.ts';
 import { updateObject } from '../handlers/mutate.ts';
+import { schedulingGates } from '../registry/defaults.ts';
 import { metaString, newUid, nowTimestamp } from '../meta.ts';
 import type { ResourceType } from '../registry/types.ts';
 import type { KubeObject } from '../types.ts';
@@ -181,6 +183,8 @@ export class LocalNode {
   private schedule(pod: KubeObject): void {
     const namespace = metaString(pod, 'namespace') ?? '';
     const name = metaString(pod, 'name') ?? '';
+    // A gated pod waits (PodScheduled=False/SchedulingGated, set at create) until its gates are gone.
+    if (schedulingGates(pod).length > 0) return;
     if (this.cordoned()) {
       const status = { ...dict(pod.status), phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: `0/1 nodes are available: 1 node(s) were unschedulable.`, lastProbeTime: null, lastTransitionTime: nowTimestamp() }] };
       const current = (dict(pod.status).conditions ?? []) as Dict[];

@@ -8,7 +8,7 @@
 import type { KubeObject, Verb } from '../types.ts';
 import { ALL_VERBS } from '../types.ts';
 import { selfSubjectAccessReview, selfSubjectRulesReview } from './access-review.ts';
-import { checkRoleRef, defaultDeployment, defaultService, mergeStringData } from './defaults.ts';
+import { checkRoleRef, checkSchedulingGates, defaultDeployment, defaultService, gatePodOnCreate, mergeStringData } from './defaults.ts';
 import type { ResourceType } from './types.ts';
 
 type BuiltinSpec = Pick<ResourceType, 'group' | 'version' | 'resource' | 'singular' | 'kind' | 'namespaced'> &
@@ -139,7 +139,9 @@ export function builtinTypes(): ResourceType[] {
       fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
       onCreate: (obj) => {
         obj.status = { phase: 'Pending' };
+        gatePodOnCreate(obj);
       },
+      onWrite: checkSchedulingGates,
     }),
     builtin({
       group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false,

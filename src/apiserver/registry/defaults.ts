@@ -17,11 +17,15 @@
 //   them; changing a cluster IP is 422 (`may not change once set`), as is reusing one.
 //   Nothing routes traffic: the addresses are bookkeeping only.
 // - RoleBinding/ClusterRoleBinding: roleRef is immutable (422 `cannot change roleRef`).
+// - Pod: `spec.schedulingGates` (Kubernetes' pod scheduling readiness): a pod created with
+//   gates gets PodScheduled=False/SchedulingGated and is not bound until they are all removed;
+//   an update may only remove gates (422 `only deletion is allowed`), and a pod may not be
+//   created with both gates and a nodeName.
 // - Secret: `stringData` is write-only, as in the real registry strategy: its entries are
 //   base64-encoded into `data` (a key in both takes the stringData value) and it is neither
 //   stored nor returned; keys must be valid Secret keys (422 otherwise).
 import { invalid, type StatusCause } from '../errors.ts';
-import { deepEqual, dict, isDict, metaString, type Dict } from '../meta.ts';
+import { deepEqual, dict, isDict, metaString, nowTimestamp, type Dict } from '../meta.ts';
 import type { KubeObject } from '../types.ts';
 import type { WriteContext } from './types.ts';
 
@@ -224,6 +228,43 @@ export function defaultService(obj: KubeObject, ctx: WriteContext): KubeObject {
   const causes = allocateClusterIP(spec, oldSpec, used.ips);
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') causes.push(...allocateNodePorts(spec, oldSpec, used.nodePorts));
   if (causes.length > 0) fail('', 'Service', obj, causes);
+  return obj;
+}
+
+/** The names of a pod's scheduling gates (`spec.schedulingGates[].name`). */
+export function schedulingGates(pod: KubeObject): string[] {
+  return dicts(dict(pod.spec).schedulingGates).map((g) => (typeof g.name === 'string' ? g.name : ''));
+}
+
+/** Marks a pod created with scheduling gates as gated, as the real pod strategy does. */
+export function gatePodOnCreate(obj: KubeObject): void {
+  if (schedulingGates(obj).length === 0) return;
+  obj.status = {
+    ...dict(obj.status),
+    phase: 'Pending',
+    conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated', message: 'Scheduling is blocked due to non-empty scheduling gates', lastProbeTime: null, lastTransitionTime: nowTimestamp() }],
+  };
+}
+
+/** Scheduling gates are well-formed, and an update only removes them (ValidatePodUpdate). */
+export function checkSchedulingGates(obj: KubeObject, ctx: WriteContext): KubeObject {
+  const gates = schedulingGates(obj);
+  const causes: StatusCause[] = [];
+  gates.forEach((name, i) => {
+    if (name === '') causes.push({ reason: 'FieldValueRequired', field: `spec.schedulingGates[${i}].name`, message: 'Required value' });
+    else if (gates.indexOf(name) !== i) causes.push({ reason: 'FieldValueDuplicate', field: `spec.schedulingGates[${i}].name`, message: `Duplicate value: ${JSON.stringify(name)}` });
+  });
+  if (ctx.old === undefined) {
+    if (gates.length > 0 && typeof dict(obj.spec).nodeName === 'string' && dict(obj.spec).nodeName !== '') {
+      causes.push({ reason: 'FieldValueForbidden', field: 'spec.nodeName', message: 'Forbidden: cannot be set until all schedulingGates have been cleared' });
+    }
+  } else {
+    const before = new Set(schedulingGates(ctx.old));
+    for (const name of gates) {
+      if (!before.has(name)) causes.push({ reason: 'FieldValueForbidden', field: 'spec.schedulingGates', message: `Forbidden: only deletion is allowed, but found new scheduling gate '${name}'` });
+    }
+  }
+  if (causes.length > 0) fail('', 'Pod', obj, causes);
   return obj;
 }
 

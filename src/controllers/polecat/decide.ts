@@ -218,15 +218,24 @@ function following(ctx: Ctx, s: Extract<Situation, { kind: 'following' }>): Pole
   next = withPhase(next, phase.phase, phase.reason, phase.message, now);
   next = withoutCondition(next, ConditionType.CleanupBlocked);
   if (obs.session !== undefined) next = withSession(next, obs.session, item, now);
+  const capacityEvents = startedWaitingForCapacity(status, next);
   const verdict = stuckVerdict(item, next.lastActivity, now, config.escalation.stuckAfterMs);
   const where = { rig: obs.polecat.spec.rig, gtName: item.name, round: town.observedAt, now };
   const step = escalate({ status: next, verdict, ...where, ...(obs.pendingMail === undefined ? {} : { pending: obs.pendingMail }) }, config.escalation);
   const requeue = [step.requeueAfterMs, activityRecheck(item, next.lastActivity, now, config)].filter((v): v is number => v !== undefined);
   return decision(step.status, {
     actions: step.mail ? [step.mail] : [],
-    events: [...phaseEvents, ...step.events],
+    events: [...phaseEvents, ...capacityEvents, ...step.events],
     ...(requeue.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...requeue)) } : {}),
   });
+}
+
+/** A Normal Event when the session pod starts waiting at the capacity gate (once per wait). */
+function startedWaitingForCapacity(before: PolecatStatus, after: PolecatStatus): PolecatEvent[] {
+  const reason = (s: PolecatStatus): string | undefined => s.conditions?.find((c) => c.type === ConditionType.PodScheduled)?.reason;
+  const now = after.conditions?.find((c) => c.type === ConditionType.PodScheduled);
+  if (now?.reason !== Reason.WaitingForCapacity || reason(before) === Reason.WaitingForCapacity) return [];
+  return [{ type: 'Normal', reason: Reason.WaitingForCapacity, message: now.message }];
 }
 
 /**

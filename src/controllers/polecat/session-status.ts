@@ -1,9 +1,10 @@
 // How a followed polecat's session pod is spelled in its view (Pod execution,
 // docs/pod-execution.md): `status.execution` (pod, node, phase, restarts, last termination),
-// and the conditions PodScheduled and SessionAttached. Pure.
+// and the conditions PodScheduled (WaitingForCapacity while the pod is held at the capacity
+// gate) and SessionAttached. Pure.
 import { ConditionType, Reason, type PolecatStatus, type SessionExecutionStatus } from '../../api/index.ts';
 import type { PolecatListItem } from '../../gt/index.ts';
-import { agentRunning, agentWaiting, executionStatusOf, podScheduled } from '../session/pod-state.ts';
+import { agentRunning, agentWaiting, capacityGated, executionStatusOf, podScheduled } from '../session/pod-state.ts';
 import { withCondition } from '../shared/status.ts';
 import type { SessionView } from './situation.ts';
 
@@ -35,12 +36,18 @@ function attached(session: SessionView, item: PolecatListItem): { ok: boolean; r
   return { ok: false, reason: Reason.SessionEnded, message: `the agent in ${name} is not running (pod ${pod.status?.phase ?? 'Pending'})` };
 }
 
+/** PodScheduled of a pod held at the capacity gate, with the rig's count against maxPods. */
+function waitingForCapacity(session: SessionView): { ok: false; reason: Reason; message: string } {
+  const counts = session.capacity === undefined ? 'the rig is at its maxPods' : `the rig runs ${session.capacity.running} of maxPods ${session.capacity.maxPods} session pods`;
+  return { ok: false, reason: Reason.WaitingForCapacity, message: `session pod ${session.namespace}/${session.podName} waits for capacity: ${counts}; it starts when one of them ends (oldest first)` };
+}
+
 /** The view's status with the session's facts and its two conditions. */
 export function withSession(status: PolecatStatus, session: SessionView, item: PolecatListItem, now: number): PolecatStatus {
   let next: PolecatStatus = { ...status, execution: executionOf(status.execution, session) };
   const scheduled = session.pod === undefined
     ? { ok: false, reason: Reason.WaitingForPod, message: `no session pod ${session.namespace}/${session.podName}` }
-    : podScheduled(session.pod);
+    : capacityGated(session.pod) ? waitingForCapacity(session) : podScheduled(session.pod);
   next = withCondition(next, ConditionType.PodScheduled, scheduled.ok ? 'True' : 'False', scheduled.reason, scheduled.message, now);
   const a = attached(session, item);
   return withCondition(next, ConditionType.SessionAttached, a.ok ? 'True' : 'False', a.reason, a.message, now);

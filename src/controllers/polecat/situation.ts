@@ -57,6 +57,8 @@ export interface SessionView {
   readonly pod: SessionPod | undefined;
   /** Whether the pod's certificate Secret exists. */
   readonly certificate: boolean;
+  /** The rig's capacity when it has maxPods (from the Rig's status.execution). */
+  readonly capacity?: { readonly running: number; readonly maxPods: number };
 }
 
 /** What classification reads: the view as cached, the town, and our own sling in flight. */

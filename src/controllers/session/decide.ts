@@ -10,7 +10,10 @@
 //   the names cannot be carried by the certificate CN            -> refuse: pod deleted, Event
 //   no Secret of this pod (same name and owner uid)              -> issue a certificate into one
 // then every Secret whose pod is gone is deleted (its serial retired): never a Secret without
-// a pod. Every remembered serial this process has not denied since the proxy was last down is
+// a pod. Capacity: pods held at the capacity gate are admitted (the gate removed), oldest
+// first, while the rig runs fewer than `maxPods` admitted live pods; this process is the gate's
+// only remover, so wrappers starting together cannot overshoot (pods it admitted whose
+// removal the cache does not show yet count as running). Every remembered serial this process has not denied since the proxy was last down is
 // denied (the proxy's deny list is memory only). The NetworkPolicy exists exactly while the rig
 // is in Pod mode with networkPolicy enabled. When the town cannot be read nothing is retired:
 // the operator never invents that a polecat is gone.
@@ -19,7 +22,7 @@ import { certificateCN, sessionSecretName } from '../../execution/session-pod.ts
 import type { KubeObject } from '../../runtime/k8s.ts';
 import type { ViewEvent } from '../shared/sinks.ts';
 import { CERT_ANNOTATIONS, type SecretObject } from './objects.ts';
-import { podFinished, sessionIdentity, type SessionIdentity, type SessionPod } from './pod-state.ts';
+import { capacityGated, podFinished, sessionIdentity, type SessionIdentity, type SessionPod } from './pod-state.ts';
 
 export type PolicyObject = KubeObject & { readonly spec?: unknown };
 
@@ -38,6 +41,8 @@ export interface SessionObservation {
   readonly polecats: ReadonlySet<string> | undefined;
   /** Serials this process denied since it last found the proxy down. */
   readonly denied: ReadonlySet<string>;
+  /** Uids of pods this process admitted whose gate the cache still shows. */
+  readonly admitting: ReadonlySet<string>;
   readonly now: number;
 }
 
@@ -49,6 +54,7 @@ export interface SessionEvent extends ViewEvent {
 export type SessionAction =
   | { readonly type: 'issue'; readonly pod: SessionPod; readonly identity: SessionIdentity }
   | { readonly type: 'deletePod'; readonly pod: SessionPod }
+  | { readonly type: 'admit'; readonly pod: SessionPod }
   | { readonly type: 'deleteSecret'; readonly secret: SecretObject }
   | { readonly type: 'deny'; readonly serial: string }
   | { readonly type: 'applyNetworkPolicy'; readonly policy: PolicyObject; readonly current: PolicyObject | undefined }
@@ -60,6 +66,14 @@ export interface SessionDecision {
   readonly events: readonly SessionEvent[];
   /** Problems that are not the proxy's (bad CIDRs), for the SessionCredentials condition. */
   readonly problems: readonly string[];
+  /** The rig's capacity when it has maxPods (Pod mode). */
+  readonly capacity?: Capacity;
+}
+
+export interface Capacity {
+  readonly running: number;
+  readonly waiting: number;
+  readonly maxPods: number;
 }
 
 function ownedBy(secret: SecretObject, pod: SessionPod): boolean {
@@ -143,11 +157,42 @@ export function decideSessions(obs: SessionObservation): SessionDecision {
   const problems: string[] = [];
   t.actions.push(...policyActions(obs, problems));
   const live = obs.pods.filter((p) => p.metadata?.deletionTimestamp === undefined).length;
+  const capacity = admitActions(obs, t);
   const execution: RigExecutionStatus = {
     sessionPods: live,
+    ...(capacity === undefined ? {} : { runningPods: capacity.running, waitingPods: capacity.waiting, maxPods: capacity.maxPods }),
     ...(remembered.length > 0 ? { retiredSerials: remembered } : {}),
   };
-  return { actions: t.actions, execution, events: t.events, problems };
+  return { actions: t.actions, execution, events: t.events, problems, ...(capacity === undefined ? {} : { capacity }) };
+}
+
+function createdAt(pod: SessionPod): string {
+  return `${pod.metadata?.creationTimestamp ?? ''}/${pod.metadata?.name ?? ''}`;
+}
+
+/**
+ * Admits gated pods, oldest first, while the rig runs fewer than maxPods (every gated pod when
+ * the rig has no maxPods or left Pod mode). Pods being deleted, ended, or deleted by this
+ * decision count for nothing.
+ */
+function admitActions(obs: SessionObservation, t: Tally): Capacity | undefined {
+  const deleting = new Set(t.actions.flatMap((a) => (a.type === 'deletePod' ? [a.pod] : [])));
+  const live = obs.pods.filter((p) => p.metadata?.deletionTimestamp === undefined && !podFinished(p) && !deleting.has(p) && sessionIdentity(p) !== undefined);
+  const held = (p: SessionPod): boolean => capacityGated(p) && !obs.admitting.has(p.metadata?.uid ?? '');
+  const running = live.filter((p) => !held(p)).length;
+  const gated = live.filter(held).sort((a, b) => createdAt(a).localeCompare(createdAt(b)));
+  const execution = obs.rig.spec.execution;
+  const maxPods = obs.podMode ? execution?.maxPods : undefined;
+  const admitted = maxPods === undefined ? gated : gated.slice(0, Math.max(0, maxPods - running));
+  for (const pod of admitted) {
+    t.actions.push({ type: 'admit', pod });
+    const message = maxPods === undefined
+      ? `session pod ${podLabel(pod)} admitted: the rig sets no maxPods`
+      : `session pod ${podLabel(pod)} admitted: the rig runs ${running + admitted.indexOf(pod)} of maxPods ${maxPods} session pods`;
+    t.events.push({ type: 'Normal', reason: Reason.CapacityAdmitted, message, on: pod });
+  }
+  if (maxPods === undefined) return undefined;
+  return { running: running + admitted.length, waiting: gated.length - admitted.length, maxPods };
 }
 
 function policyActions(obs: SessionObservation, problems: string[]): SessionAction[] {

@@ -6,7 +6,7 @@
 // Pure: plain JSON pods in (as the informer holds them), plain values out.
 import { Reason, type SessionExecutionStatus } from '../../api/index.ts';
 import type { KubeObject, ResourceKind } from '../../runtime/k8s.ts';
-import { SESSION_LABELS } from '../../execution/session-pod.ts';
+import { CAPACITY_GATE, SESSION_LABELS } from '../../execution/session-pod.ts';
 
 export const POD_KIND: ResourceKind = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 export const SECRET_KIND: ResourceKind = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
@@ -32,7 +32,7 @@ export interface ContainerStatus {
 
 /** The fields of a Pod this module reads. */
 export interface SessionPod extends KubeObject {
-  readonly spec?: { readonly nodeName?: string };
+  readonly spec?: { readonly nodeName?: string; readonly schedulingGates?: readonly { readonly name: string }[] };
   readonly status?: {
     readonly phase?: string;
     readonly reason?: string;
@@ -112,6 +112,11 @@ function phaseFailure(pod: SessionPod, name: string): PodFailure | undefined {
   const status = pod.status;
   if (status?.phase !== 'Failed') return undefined;
   return { reason: Reason.Error, message: `session pod ${name} failed: ${[status.reason, status.message].filter(Boolean).join(': ') || 'Failed'}` };
+}
+
+/** Whether the pod is held at the capacity gate (the operator has not admitted it yet). */
+export function capacityGated(pod: SessionPod): boolean {
+  return (pod.spec?.schedulingGates ?? []).some((g) => g.name === CAPACITY_GATE);
 }
 
 /** Whether the pod has run to its end (Succeeded or Failed). */

@@ -14,20 +14,20 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ConditionType, decodeRig, gtRigName, Reason, type Rig, type RigStatus } from '../../api/index.ts';
-import { SESSION_LABELS } from '../../execution/session-pod.ts';
+import { CAPACITY_GATE, SESSION_LABELS } from '../../execution/session-pod.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import type { Clock } from '../../runtime/clock.ts';
 import type { ReconcileResult } from '../../runtime/controller.ts';
-import { isConflict, refOf, type KubeClient, type KubeObject } from '../../runtime/k8s.ts';
+import { isConflict, isNotFound, refOf, type KubeClient, type KubeObject } from '../../runtime/k8s.ts';
 import type { WithStatus } from '../../runtime/status.ts';
 import { decodeOrThrow } from '../shared/controller.ts';
 import type { EventSink, StatusSink } from '../shared/sinks.ts';
 import { withCondition, withoutCondition } from '../shared/status.ts';
 import type { TownView } from '../town-sync/snapshot.ts';
-import { decideSessions, proxyRetryDelay, type PolicyObject, type SessionAction, type SessionDecision, type SessionObservation } from './decide.ts';
+import { decideSessions, proxyRetryDelay, type Capacity, type PolicyObject, type SessionAction, type SessionDecision, type SessionObservation } from './decide.ts';
 import { certificateSecret, rigNetworkPolicy, type SecretObject } from './objects.ts';
-import { NETWORK_POLICY_KIND, POD_KIND, SECRET_KIND, type SessionPod } from './pod-state.ts';
+import { capacityGated, NETWORK_POLICY_KIND, POD_KIND, SECRET_KIND, type SessionPod } from './pod-state.ts';
 import type { ProxyAdmin, ProxyAdminError } from './proxy-admin.ts';
 
 export interface SessionReconcilerDeps {
@@ -79,6 +79,8 @@ export class SessionReconciler {
   readonly #log: Logger;
   readonly #denied = new Map<string, Set<string>>();
   readonly #failures = new Map<string, number>();
+  /** Per rig: uids of pods admitted (gate removed) whose update the cache has not shown yet. */
+  readonly #admitting = new Map<string, Set<string>>();
 
   constructor(deps: SessionReconcilerDeps) {
     this.#deps = deps;
@@ -90,6 +92,7 @@ export class SessionReconciler {
     if (obj === undefined) {
       this.#denied.delete(key);
       this.#failures.delete(key);
+      this.#admitting.delete(key);
       return undefined;
     }
     const rig = decodeOrThrow(decodeRig, obj);
@@ -103,11 +106,13 @@ export class SessionReconciler {
     const namespace = execution?.namespace ?? this.#deps.defaultNamespace;
     const denied = this.#denied.get(key) ?? new Set<string>();
     this.#denied.set(key, denied);
+    const admitting = this.#stillAdmitting(key, pods);
     const decision = decideSessions({
       rig, gtName, podMode, pods, secrets, networkPolicy,
       desiredPolicy: await this.#desiredPolicy(rig, gtName, namespace),
       polecats: this.#polecatsOf(gtName),
       denied,
+      admitting,
       now: this.#deps.clock.now(),
     });
     // Remember the serials about to be retired before their Secrets go.
@@ -115,10 +120,19 @@ export class SessionReconciler {
     const before = obj.status?.execution?.retiredSerials ?? [];
     const growing = (decision.execution.retiredSerials ?? []).some((r) => !before.some((b) => b.serial === r.serial));
     if (growing) current = (await this.#deps.status.write(obj, { ...obj.status, execution: { ...obj.status?.execution, ...decision.execution } })) ?? obj;
-    const outcome = await this.#act(rig.spec.execution?.proxyAdminURL, decision, denied);
+    const outcome = await this.#act(rig.spec.execution?.proxyAdminURL, decision, denied, admitting);
     for (const e of decision.events) this.#deps.events.event(e.on ?? obj, e.type, e.reason, e.message);
     await this.#writeStatus(current, decision, outcome, podMode || pods.length > 0, execution?.proxyAdminURL);
     return this.#requeue(key, outcome, decision);
+  }
+
+  /** The pods admitted earlier whose cached copy still carries the gate (dropped once it does not). */
+  #stillAdmitting(key: string, pods: readonly SessionPod[]): Set<string> {
+    const previous = this.#admitting.get(key) ?? new Set<string>();
+    const gated = new Set(pods.filter((p) => capacityGated(p) && p.metadata?.deletionTimestamp === undefined).map((p) => p.metadata?.uid ?? ''));
+    const still = new Set([...previous].filter((uid) => gated.has(uid)));
+    this.#admitting.set(key, still);
+    return still;
   }
 
   #polecatsOf(gtName: string): ReadonlySet<string> | undefined {
@@ -144,15 +158,33 @@ export class SessionReconciler {
     return rigNetworkPolicy({ rig, gtName, namespace, proxy: { addresses, port }, modelEndpoints: execution.networkPolicy?.modelEndpoints ?? [] });
   }
 
-  async #act(adminURL: string | undefined, decision: SessionDecision, denied: Set<string>): Promise<ProxyOutcome> {
+  async #act(adminURL: string | undefined, decision: SessionDecision, denied: Set<string>, admitting: Set<string>): Promise<ProxyOutcome> {
     const outcome: ProxyOutcome = { refused: [], issued: 0 };
-    const order: SessionAction['type'][] = ['deleteSecret', 'deletePod', 'issue', 'deny', 'applyNetworkPolicy', 'deleteNetworkPolicy'];
+    const order: SessionAction['type'][] = ['deleteSecret', 'deletePod', 'admit', 'issue', 'deny', 'applyNetworkPolicy', 'deleteNetworkPolicy'];
     const sorted = [...decision.actions].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
-    for (const action of sorted) await this.#one(action, adminURL, denied, outcome);
+    for (const action of sorted) {
+      if (action.type === 'admit') await this.#admit(action.pod, admitting);
+      else await this.#one(action, adminURL, denied, outcome);
+    }
     return outcome;
   }
 
-  async #one(action: SessionAction, adminURL: string | undefined, denied: Set<string>, outcome: ProxyOutcome): Promise<void> {
+  /** Removes the capacity gate (an update at the cached resourceVersion: a stale copy is a conflict, retried). */
+  async #admit(pod: SessionPod, admitting: Set<string>): Promise<void> {
+    const spec = pod.spec as Record<string, unknown> & NonNullable<SessionPod['spec']>;
+    const gates = (spec.schedulingGates ?? []).filter((g) => g.name !== CAPACITY_GATE);
+    const { schedulingGates: _gates, ...rest } = spec;
+    const next = { ...pod, spec: gates.length > 0 ? { ...rest, schedulingGates: gates } : rest };
+    try {
+      await this.#deps.kube.replace(POD_KIND, next);
+      admitting.add(pod.metadata?.uid ?? '');
+      this.#log.info({ pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}` }, 'session pod admitted past the capacity gate');
+    } catch (error) {
+      if (!isConflict(error) && !isNotFound(error)) throw error;
+    }
+  }
+
+  async #one(action: Exclude<SessionAction, { type: 'admit' }>, adminURL: string | undefined, denied: Set<string>, outcome: ProxyOutcome): Promise<void> {
     const { kube } = this.#deps;
     switch (action.type) {
       case 'deleteSecret':
@@ -230,6 +262,13 @@ export class SessionReconciler {
       const c = credentialsCondition(decision, outcome, adminURL);
       status = withCondition(status, ConditionType.SessionCredentials, c.status, c.reason, c.message, now);
     }
+    const capacity = decision.capacity;
+    if (capacity === undefined) {
+      status = withoutCondition(status, ConditionType.SessionCapacity);
+    } else {
+      const c = capacityCondition(capacity);
+      status = withCondition(status, ConditionType.SessionCapacity, c.status, c.reason, c.message, now);
+    }
     try {
       await this.#deps.status.write(obj, status);
     } catch (error) {
@@ -249,6 +288,13 @@ export class SessionReconciler {
     this.#failures.delete(key);
     return decision.actions.some((a) => a.type === 'issue' || a.type === 'deletePod') ? { requeueAfterMs: 1_000 } : undefined;
   }
+}
+
+/** SessionCapacity from the rig's admitted and waiting pods (pure). */
+export function capacityCondition(c: Capacity): { status: 'True' | 'False'; reason: Reason; message: string } {
+  const runs = `${c.running} of maxPods ${c.maxPods} session pods run`;
+  if (c.running < c.maxPods) return { status: 'True', reason: Reason.BelowMaxPods, message: runs };
+  return { status: 'False', reason: Reason.AtMaxPods, message: `${runs}; ${c.waiting} wait at the capacity gate (admitted oldest first when one ends)` };
 }
 
 /** SessionCredentials from what acting found out (pure). */

@@ -1,6 +1,6 @@
 // The operator's Pod-execution RBAC (docs/pod-execution.md), in the kustomize component and the
 // Helm chart: exactly the rights the session controller uses, in the session pods' namespace
-// only (pods get/list/watch/delete, pods/log get, Secrets get/list/watch/create/delete,
+// only (pods get/list/watch/update/delete, pods/log get, Secrets get/list/watch/create/delete,
 // NetworkPolicies, Events create), bound to the operator's ServiceAccount, with the operator
 // started with --pod-execution; off unless asked for; the same rules from both.
 import { after, describe, test } from 'node:test';
@@ -18,7 +18,7 @@ const helm = (values: Record<string, unknown>): K8sObject[] => helmTemplate(work
 const isPodExecution = (o: K8sObject): boolean => o.metadata.labels?.['app.kubernetes.io/component'] === 'pod-execution';
 
 const RULES = [
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'update', 'delete'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },

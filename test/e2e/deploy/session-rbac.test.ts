@@ -1,5 +1,5 @@
 // The session wrapper's RBAC (docs/pod-execution.md), in the kustomize component and the Helm
-// chart: exactly the rights the wrapper uses (Rig views get; pods get/list/create/delete and
+// chart: exactly the rights the wrapper uses (Rig views get; pods get/create/delete and
 // pods/attach create in the session pods' namespace), nothing on Secrets or pods/exec, bound to
 // its own ServiceAccount; off unless asked for; the same objects from both.
 import { after, describe, test } from 'node:test';
@@ -17,7 +17,7 @@ const helm = (values: Record<string, unknown>): K8sObject[] => helmTemplate(work
 const isSession = (o: K8sObject): boolean => o.metadata.labels?.['app.kubernetes.io/component'] === 'session-wrapper';
 
 const POD_RULES = [
-  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'create', 'delete'] },
   { apiGroups: [''], resources: ['pods/attach'], verbs: ['create'] },
 ];
 const RIG_RULES = [{ apiGroups: ['gastown.gastown.io'], resources: ['rigs'], verbs: ['get'] }];

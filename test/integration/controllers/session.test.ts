@@ -24,7 +24,7 @@ import { KubeClient, type KubeObject } from '../../../src/runtime/k8s.ts';
 import { SIM_BD, SIM_GT } from '../../../src/town/select.ts';
 import { addBead, readCalls, removePolecatOutside, slingOutside } from '../../../sim/src/control.ts';
 import { startProxy, type RunningProxy } from '../../../sim/src/proxy/server.ts';
-import { createTown } from '../../../sim/src/town.ts';
+import { createTown, DEFAULT_RIGS } from '../../../sim/src/town.ts';
 import { eventually } from '../../helpers/eventually.ts';
 
 const NS = 'sessions';
@@ -51,15 +51,17 @@ describe('session controller (Pod execution) through the embedded API server, lo
   let proxyPort: number;
   let adminPort: number;
   const polecats: Record<'cert' | 'oom' | 'deleted' | 'refused', string> = { cert: '', oom: '', deleted: '', refused: '' };
+  /** Polecats of the rig `capped` (maxPods 2). */
+  const capped: string[] = [];
 
   const rig = async (name: string): Promise<Rig> => (await kube.get<Rig>(RIG_KIND, { name }))!;
   const pod = (name: string): Promise<SessionPod | undefined> => kube.get<SessionPod>(POD_KIND, { namespace: NS, name });
   const secret = (name: string): Promise<SecretObj | undefined> => kube.get<SecretObj>(SECRET_KIND, { namespace: NS, name });
   const condition = (r: Rig, type: string) => r.status?.conditions?.find((c) => c.type === type);
   /** The discovered view of a gastown polecat (names repeat across rigs). */
-  const view = async (gtName: string): Promise<Polecat | undefined> => {
+  const view = async (gtName: string, rigName = 'gastown'): Promise<Polecat | undefined> => {
     const list = await kube.list<Polecat>(POLECAT_KIND, { namespace: 'default' });
-    return list.items.find((p) => p.spec.rig === 'gastown' && (p.status?.gtName ?? p.metadata.labels?.['gastown.gastown.io/polecat']) === gtName);
+    return list.items.find((p) => p.spec.rig === rigName && (p.status?.gtName ?? p.metadata.labels?.['gastown.gastown.io/polecat']) === gtName);
   };
   const events = async (reason: string): Promise<CoreV1Event[]> => (await core.listNamespacedEvent({ namespace: NS })).items.filter((e) => e.reason === reason);
 
@@ -84,7 +86,8 @@ describe('session controller (Pod execution) through the embedded API server, lo
   };
 
   before(async () => {
-    await createTown(root, { seed: 5, polecatsPerRig: 0, convoys: 0 });
+    await createTown(root, { seed: 5, polecatsPerRig: 0, convoys: 0, rigs: [...DEFAULT_RIGS, { name: 'capped', prefix: 'cp' }] });
+    for (let i = 0; i < 4; i++) capped.push((await slingOutside(root, await addBead(root, { rig: 'capped', title: `capped ${i}` }), 'capped', { convoy: false })).polecat);
     for (const key of ['cert', 'oom', 'deleted'] as const) {
       const bead = await addBead(root, { rig: 'gastown', title: `session ${key}` });
       polecats[key] = (await slingOutside(root, bead, 'gastown', { convoy: false })).polecat;
@@ -129,6 +132,7 @@ describe('session controller (Pod execution) through the embedded API server, lo
     assert.ok(address !== null && typeof address === 'object');
     await kube.create(RIG_KIND, { metadata: { name: 'gastown' }, spec: { localPath: path.join(root, 'gastown'), execution: execution(`http://127.0.0.1:${adminPort}`) } } as KubeObject);
     await kube.create(RIG_KIND, { metadata: { name: 'beads' }, spec: { localPath: path.join(root, 'beads'), execution: execution(`http://127.0.0.1:${address.port}`) } } as KubeObject);
+    await kube.create(RIG_KIND, { metadata: { name: 'capped' }, spec: { localPath: path.join(root, 'capped'), execution: { ...execution(`http://127.0.0.1:${adminPort}`), maxPods: 2 } } } as KubeObject);
   });
 
   after(async () => {
@@ -198,6 +202,52 @@ describe('session controller (Pod execution) through the embedded API server, lo
     assert.equal(everywhere.cidr, '0.0.0.0/0');
     for (const forbidden of ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16']) assert.ok(everywhere.except?.includes(forbidden), forbidden);
     assert.deepEqual(spec.egress[3], { to: [{ ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ protocol: 'TCP', port: 8443 }] });
+  });
+
+  test('maxPods 2, four sessions started at once: two admitted past the capacity gate, never more; the others wait with a clear condition and one Event; a pod that ends admits the next', async () => {
+    const names = await Promise.all(capped.map((p) => makePod('capped', p, ['sleep', '600'])));
+    const gatedNow = (p: SessionPod): boolean => (p.spec?.schedulingGates ?? []).some((g) => g.name === 'gastown.gastown.io/capacity');
+    const cappedPods = async (): Promise<SessionPod[]> => (await kube.list<SessionPod>(POD_KIND, { namespace: NS, labelSelector: 'gastown.gastown.io/rig=capped' })).items;
+    let mostAdmitted = 0;
+    const settled = async (admittedWanted: number, waitingWanted: number): Promise<SessionPod[]> => eventually(`${admittedWanted} admitted, ${waitingWanted} waiting`, async () => {
+      const pods = (await cappedPods()).filter((p) => p.metadata?.deletionTimestamp === undefined);
+      const admitted = pods.filter((p) => !gatedNow(p));
+      mostAdmitted = Math.max(mostAdmitted, admitted.length);
+      const r = await rig('capped');
+      const running = admitted.filter((p) => p.status?.containerStatuses?.find((c) => c.name === 'agent')?.state?.running !== undefined);
+      return running.length === admittedWanted && pods.length - admitted.length === waitingWanted && r.status?.execution?.waitingPods === waitingWanted ? pods : undefined;
+    }, 60_000, 50);
+    const first = await settled(2, 2);
+    assert.equal(mostAdmitted, 2, 'never more than maxPods admitted');
+    for (const p of first.filter(gatedNow)) assert.equal(p.spec?.nodeName, undefined, 'a gated pod is not bound to a node');
+    const r = await rig('capped');
+    assert.deepEqual([r.status?.execution?.runningPods, r.status?.execution?.waitingPods, r.status?.execution?.maxPods], [2, 2, 2]);
+    const cap = condition(r, 'SessionCapacity');
+    assert.deepEqual([cap?.status, cap?.reason], ['False', 'AtMaxPods']);
+    assert.match(cap?.message ?? '', /2 of maxPods 2 session pods run; 2 wait/);
+    const waitingName = first.find(gatedNow)?.metadata?.annotations?.['gastown.gastown.io/polecat'] ?? '';
+    const waiting = await eventually('the waiting Polecat view says why', async () => {
+      const v = await view(waitingName, 'capped');
+      return v?.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'WaitingForCapacity') ? v : undefined;
+    }, 30_000, 100);
+    const scheduled = waiting.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    assert.equal(scheduled?.status, 'False');
+    assert.match(scheduled?.message ?? '', /waits for capacity: the rig runs 2 of maxPods 2 session pods/);
+    const capacityEvents = async (): Promise<CoreV1Event[]> => (await core.listNamespacedEvent({ namespace: 'default' })).items
+      .filter((e) => e.reason === 'WaitingForCapacity' && e.involvedObject.name === waiting.metadata.name);
+    await eventually('the WaitingForCapacity Event', async () => ((await capacityEvents()).length > 0 ? true : undefined), 20_000, 100);
+    // The pane of an admitted session closes (the wrapper deletes its pod): the oldest waiting one is admitted.
+    const ended = first.find((p) => !gatedNow(p))!;
+    await kube.delete(POD_KIND, { namespace: NS, name: ended.metadata!.name! });
+    await settled(2, 1);
+    assert.equal(mostAdmitted, 2, 'still never more than maxPods admitted');
+    const events = await capacityEvents();
+    assert.equal(events.length, 1, 'one Event per wait');
+    assert.equal(events[0]?.type, 'Normal');
+    assert.equal(events[0]?.count ?? 1, 1);
+    // Leave nothing behind for the leak check.
+    for (const name of names) await kube.delete(POD_KIND, { namespace: NS, name }).catch(() => undefined);
+    await eventually('capped pods gone', async () => ((await cappedPods()).length === 0 ? true : undefined), 40_000, 100);
   });
 
   test('a certificate the proxy refuses: condition and Event, the pod deleted, no Secret', async () => {

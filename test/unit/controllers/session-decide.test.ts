@@ -34,7 +34,7 @@ function certSecret(polecatName: string, ownerUid: string, serial = 'ab12'): Sec
 }
 
 function obs(over: Partial<SessionObservation> = {}): SessionObservation {
-  return { rig: RIG, gtName: 'gastown', podMode: true, pods: [], secrets: [], networkPolicy: undefined, desiredPolicy: undefined, polecats: new Set(['nux']), denied: new Set(), now: NOW, ...over };
+  return { rig: RIG, gtName: 'gastown', podMode: true, pods: [], secrets: [], networkPolicy: undefined, desiredPolicy: undefined, polecats: new Set(['nux']), denied: new Set(), admitting: new Set(), now: NOW, ...over };
 }
 
 const types = (d: ReturnType<typeof decideSessions>): string[] => d.actions.map((a) => a.type);
@@ -105,6 +105,32 @@ describe('decideSessions', () => {
     assert.deepEqual([1, 2, 3, 6, 7, 20].map((n) => proxyRetryDelay(n)), [1000, 2000, 4000, 30000, 30000, 30000]);
     assert.equal(proxyRetryDelay(5, 2000), 2000);
   });
+
+  test('capacity: gated pods are admitted oldest first up to maxPods; the rest wait; ended and deleting pods count for nothing', () => {
+    const gate = { schedulingGates: [{ name: 'gastown.gastown.io/capacity' }] };
+    const at = (polecatName: string, minute: number, extra: Partial<SessionPod> = {}): SessionPod =>
+      sessionPod(polecatName, { spec: gate, ...extra }, { creationTimestamp: iso(NOW + minute * 60_000) });
+    const rig: Rig = { ...RIG, spec: { ...RIG.spec, execution: { ...RIG.spec.execution!, maxPods: 2 } } };
+    const running = sessionPod('run', { spec: {} });
+    const ended = sessionPod('ended', { spec: {}, status: { phase: 'Succeeded' } });
+    const pods = [at('late', 3), at('first', 1), at('second', 2), running, ended];
+    const polecats = new Set(['late', 'first', 'second', 'run', 'ended']);
+    const d = decideSessions(obs({ rig, pods, polecats, secrets: pods.map((p) => certSecret(p.metadata!.annotations!['gastown.gastown.io/polecat']!, p.metadata!.uid!)) }));
+    const admitted = d.actions.flatMap((a) => (a.type === 'admit' ? [a.pod.metadata?.name] : []));
+    assert.deepEqual(admitted, ['gt-gastown-first-1'], 'one slot free (one runs, the ended one does not count): the oldest gated pod');
+    assert.deepEqual(d.capacity, { running: 2, waiting: 2, maxPods: 2 });
+    assert.deepEqual([d.execution.runningPods, d.execution.waitingPods, d.execution.maxPods], [2, 2, 2]);
+    assert.equal(d.events.filter((e) => e.reason === 'CapacityAdmitted').length, 1);
+    // A pod this process admitted whose cache copy still shows the gate counts as running: no second admission.
+    const again = decideSessions(obs({ rig, pods, polecats, admitting: new Set(['uid-first']) }));
+    assert.deepEqual(again.actions.filter((a) => a.type === 'admit'), []);
+    assert.deepEqual(again.capacity, { running: 2, waiting: 2, maxPods: 2 });
+    // Without maxPods every gated pod is admitted.
+    const open = decideSessions(obs({ pods, polecats }));
+    assert.equal(open.actions.filter((a) => a.type === 'admit').length, 3);
+    assert.equal(open.capacity, undefined);
+  });
+
 });
 
 describe('SessionCredentials', () => {
