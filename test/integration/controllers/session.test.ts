@@ -12,13 +12,14 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CoreV1Api, KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
 import { POLECAT_KIND, RIG_KIND, type Polecat, type Rig } from '../../../src/api/index.ts';
 import { NETWORK_POLICY_KIND, POD_KIND, SECRET_KIND, type SessionPod } from '../../../src/controllers/session/pod-state.ts';
 import { buildSessionPod, sessionPodName, sessionSecretName } from '../../../src/execution/session-pod.ts';
-import { silentLogger } from '../../../src/observability/logger.ts';
+import { createLogger } from '../../../src/observability/logger.ts';
 import { startOperator, type RunningOperator } from '../../../src/operator/index.ts';
 import { KubeClient, type KubeObject } from '../../../src/runtime/k8s.ts';
 import { SIM_BD, SIM_GT } from '../../../src/town/select.ts';
@@ -51,6 +52,18 @@ describe('session controller (Pod execution) through the embedded API server, lo
   let proxyPort: number;
   let adminPort: number;
   const polecats: Record<'cert' | 'oom' | 'deleted' | 'refused', string> = { cert: '', oom: '', deleted: '', refused: '' };
+  /** GET requests for pods, Secrets and NetworkPolicies the API server served (its request log). */
+  const sessionReads: string[] = [];
+  const requestLog = new Writable({
+    write(chunk: Buffer, _encoding, done): void {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.includes('"msg":"request"')) continue;
+        const entry = JSON.parse(line) as { method?: string; url?: string };
+        if (entry.method === 'GET' && /\/(pods|secrets|networkpolicies)\b/.test(entry.url ?? '')) sessionReads.push(entry.url ?? '');
+      }
+      done();
+    },
+  });
   /** Polecats of the rig `capped` (maxPods 2). */
   const capped: string[] = [];
 
@@ -120,7 +133,8 @@ describe('session controller (Pod execution) through the embedded API server, lo
       leaderElection: { enabled: false, namespace: 'default', name: 'x', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
       shutdownTimeoutMs: 5_000,
       podExecution: { namespace: NS, proxyRetryMaxMs: 2_000 },
-      logger: silentLogger(),
+      // Debug level for the API server's request log only (every other line is dropped unparsed).
+      logger: createLogger({ level: 'debug', destination: requestLog }),
     });
     const kc = new KubeConfig();
     kc.loadFromFile(op.kubeconfigPath!);
@@ -188,7 +202,7 @@ describe('session controller (Pod execution) through the embedded API server, lo
   });
 
   test('the NetworkPolicy selects the rig\'s session pods: no ingress; egress to DNS, the proxy and the model CIDRs only', async () => {
-    const list = await kube.list<KubeObject & { spec: Record<string, unknown> }>(NETWORK_POLICY_KIND, { namespace: NS });
+    const list = await kube.list<KubeObject & { spec: Record<string, unknown> }>(NETWORK_POLICY_KIND, { namespace: NS, labelSelector: 'gastown.gastown.io/session' });
     const policies = list.items.filter((x) => x.metadata?.annotations?.['gastown.gastown.io/rig'] === 'gastown');
     assert.equal(policies.length, 1);
     const spec = policies[0]!.spec as { podSelector: unknown; policyTypes: string[]; ingress: unknown[]; egress: { to: { ipBlock?: { cidr: string; except?: string[] } }[]; ports: { protocol: string; port: number }[] }[] };
@@ -207,7 +221,7 @@ describe('session controller (Pod execution) through the embedded API server, lo
   test('maxPods 2, four sessions started at once: two admitted past the capacity gate, never more; the others wait with a clear condition and one Event; a pod that ends admits the next', async () => {
     const names = await Promise.all(capped.map((p) => makePod('capped', p, ['sleep', '600'])));
     const gatedNow = (p: SessionPod): boolean => (p.spec?.schedulingGates ?? []).some((g) => g.name === 'gastown.gastown.io/capacity');
-    const cappedPods = async (): Promise<SessionPod[]> => (await kube.list<SessionPod>(POD_KIND, { namespace: NS, labelSelector: 'gastown.gastown.io/rig=capped' })).items;
+    const cappedPods = async (): Promise<SessionPod[]> => (await kube.list<SessionPod>(POD_KIND, { namespace: NS, labelSelector: 'gastown.gastown.io/session,gastown.gastown.io/rig=capped' })).items;
     let mostAdmitted = 0;
     const settled = async (admittedWanted: number, waitingWanted: number): Promise<SessionPod[]> => eventually(`${admittedWanted} admitted, ${waitingWanted} waiting`, async () => {
       const pods = (await cappedPods()).filter((p) => p.metadata?.deletionTimestamp === undefined);
@@ -320,6 +334,28 @@ describe('session controller (Pod execution) through the embedded API server, lo
     await eventually('ghost pod swept', async () => ((await pod(ghost)) === undefined ? true : undefined), 30_000, 100);
     await eventually('stray Secret swept', async () => ((await secret('gt-gastown-stray-00000000-cert')) === undefined ? true : undefined), 30_000, 100);
     assert.ok((await events('SessionRetired')).some((e) => e.involvedObject.name === ghost));
+  });
+
+  test('the operator reads session objects only in the pods\' namespace and only with the session label; a labelled pod elsewhere is not its business', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'elsewhere' } } });
+    const manifest = buildSessionPod({
+      rig: 'gastown', polecat: 'ghost2', namespace: 'elsewhere', branch: 'main', argv: ['sleep', '600'], env: {},
+      execution: { mode: 'Pod', proxyURL: `https://127.0.0.1:${proxyPort}`, pod: { image: 'agent' } },
+    });
+    await kube.create(POD_KIND, manifest);
+    // A ghost in the pods' namespace is swept; the one elsewhere, created first, is never seen.
+    const ghost = await makePod('gastown', 'ghost3', ['sleep', '600']);
+    await eventually('the ghost in the pods\' namespace swept', async () => ((await pod(ghost)) === undefined ? true : undefined), 30_000, 100);
+    assert.ok(await kube.get(POD_KIND, { namespace: 'elsewhere', name: sessionPodName('gastown', 'ghost2') }), 'the pod outside the pods\' namespace is untouched');
+    await kube.delete(POD_KIND, { namespace: 'elsewhere', name: sessionPodName('gastown', 'ghost2') });
+    // Every list or watch of these kinds (this test's own lists select the label too).
+    const collections = sessionReads.filter((url) => /\/(pods|secrets|networkpolicies)(\?|$)/.test(url));
+    const watches = collections.filter((url) => /[?&]watch=(true|1)/.test(url));
+    assert.ok(watches.length >= 3, `the operator watches pods, Secrets and NetworkPolicies: ${watches.join(' ')}`);
+    for (const url of collections) {
+      assert.match(url, new RegExp(`^/(api/v1|apis/networking\\.k8s\\.io/v1)/namespaces/${NS}/(pods|secrets|networkpolicies)\\?`), `namespaced: ${url}`);
+      assert.match(decodeURIComponent(url), /labelSelector=gastown\.gastown\.io\/session/, `label-selected: ${url}`);
+    }
   });
 
   test('no leaks: every certificate Secret has its pod, every session pod a polecat gt has', async () => {
