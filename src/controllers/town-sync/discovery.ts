@@ -199,6 +199,25 @@ export interface PolecatDiscoveryOptions {
   readonly logger?: Logger;
 }
 
+/**
+ * Writes in flight at once. A first sync of a big town plans hundreds of views: sent all at once,
+ * each request opens its own connection and TLS handshake (the pool has no idle one to reuse),
+ * and on a busy node, or against the embedded API server sharing this event loop, handshakes
+ * then time out and the views wait for the next cycle. A few at a time reuse kept-alive ones.
+ */
+const MAX_IN_FLIGHT = 16;
+
+/** Runs `tasks` with at most `limit` in flight; the results in the tasks' order. */
+async function bounded<T>(limit: number, tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < tasks.length; i = next++) results[i] = await tasks[i]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}
+
 /** Applies discovery plans; runs are serialized and coalesced (one pending run at most). */
 export class PolecatDiscovery {
   readonly #client: KubeClient;
@@ -252,11 +271,11 @@ export class PolecatDiscovery {
       if (decoded.ok) polecats.push(decoded.value);
     }
     const plan = planDiscovery(snapshot, polecats, this.namespace);
-    const outcomes = await Promise.all([
-      ...plan.create.map((d) => this.#create(d)),
-      ...plan.updateSpec.map((u) => this.#guard('update', u.name, () => this.#client.patch(POLECAT_KIND, u, { type: 'merge', body: { spec: u.spec } }))),
-      ...plan.delete.map((d) => this.#orphanAndDelete(d, { polecat: d.polecat }, 'discovered polecat view removed: its gt polecat is gone')),
-      ...plan.retire.map((r) => this.#orphanAndDelete(r, { polecat: r.polecat, supersededBy: r.supersededBy }, 'discovered polecat view retired: a user Polecat follows its gt polecat')),
+    const outcomes = await bounded(MAX_IN_FLIGHT, [
+      ...plan.create.map((d) => () => this.#create(d)),
+      ...plan.updateSpec.map((u) => () => this.#guard('update', u.name, () => this.#client.patch(POLECAT_KIND, u, { type: 'merge', body: { spec: u.spec } }))),
+      ...plan.delete.map((d) => () => this.#orphanAndDelete(d, { polecat: d.polecat }, 'discovered polecat view removed: its gt polecat is gone')),
+      ...plan.retire.map((r) => () => this.#orphanAndDelete(r, { polecat: r.polecat, supersededBy: r.supersededBy }, 'discovered polecat view retired: a user Polecat follows its gt polecat')),
     ]);
     const failed = outcomes.filter((ok) => !ok).length;
     const result = { created: plan.create.length, updated: plan.updateSpec.length, deleted: plan.delete.length, retired: plan.retire.length, failed };

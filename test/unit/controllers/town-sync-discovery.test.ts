@@ -146,6 +146,29 @@ describe('planDiscovery: discovered views superseded by a user\'s Polecat are re
   });
 });
 
+describe('PolecatDiscovery: a big first sync', () => {
+  test('creates every view, a bounded number of writes in flight at a time', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const created: string[] = [];
+    const write = async (name?: string): Promise<object> => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      if (name !== undefined) created.push(name);
+      return {};
+    };
+    const client = {
+      create: (_kind: unknown, body: KubeObject) => write(body.metadata?.name),
+      patch: () => write(),
+    } as unknown as KubeClient;
+    const many = Array.from({ length: 200 }, (_, i) => polecat('gastown', `p${i}`));
+    const result = await new PolecatDiscovery({ client, listPolecats: () => [], namespace: NS }).sync(snapshot(many));
+    assert.deepEqual([result.created, result.failed, created.length], [200, 0, 200]);
+    assert.ok(most <= 16, `at most 16 writes in flight, saw ${most}`);
+  });
+});
+
 describe('PolecatDiscovery: retiring is orphan first, delete only then', () => {
   /** A KubeClient stand-in that records writes; `patchFails` answers every patch with it. */
   function recordingClient(patchFails?: KubeApiError): { client: KubeClient; writes: string[] } {
