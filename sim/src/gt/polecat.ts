@@ -187,13 +187,14 @@ function checkRecovery(ctx: CommandContext, args: readonly string[]): void {
   const p = requireLivePolecat(state, parsed.positionals[0] ?? '');
   const raw = dbDown(ctx) ? recoveryWithoutBeads(p) : recoveryStatus(state, p);
   const w = current ? workstate(p, raw) : undefined;
-  // Field order of gt's RecoveryStatus struct (v1.2 adds active_mr and the workstate fields).
+  // Field order of gt's RecoveryStatus struct (v1.2 adds active_mr, the workstate fields and blockers).
   const status: RecoveryStatus & Partial<Workstate> = {
     rig: raw.rig, polecat: raw.polecat, cleanup_status: raw.cleanup_status, needs_recovery: raw.needs_recovery, verdict: raw.verdict,
     ...(raw.branch !== undefined ? { branch: raw.branch } : {}), ...(raw.issue !== undefined ? { issue: raw.issue } : {}),
     ...(raw.active_mr !== undefined ? { active_mr: raw.active_mr } : {}), ...(raw.mq_status !== undefined ? { mq_status: raw.mq_status } : {}),
     ...(w !== undefined ? w : {}),
-    ...(raw.blockers !== undefined && raw.blockers.length > 0 ? { blockers: [...raw.blockers] } : {}),
+    // `blockers` came with v1.2's workstate; v1.0.x's RecoveryStatus has no such field.
+    ...(current && raw.blockers !== undefined && raw.blockers.length > 0 ? { blockers: [...raw.blockers] } : {}),
   };
   if (flagBool(parsed, 'json')) {
     json(ctx.output, status);

@@ -176,15 +176,20 @@ function next(input: EscalationInput, events: Events, config: EscalationConfig):
   const { status, verdict, now } = input;
   if (!verdict.mail) return { status, events, requeueAfterMs: config.recheckMs };
   const sent = status.escalation?.count ?? 0;
-  if (sent >= config.maxMails) return { status, events, requeueAfterMs: config.recheckMs };
+  if (sent >= config.maxMails) {
+    // The last mail went out: no next one is due (a nextAt left by an older release goes too).
+    const { nextAt: _n, ...done } = status.escalation ?? { count: sent };
+    return { status: status.escalation?.nextAt === undefined ? status : { ...status, escalation: done }, events, requeueAfterMs: config.recheckMs };
+  }
   const dueAt = status.escalation?.nextAt === undefined ? now : Date.parse(status.escalation.nextAt);
   if (now < dueAt) return { status, events, requeueAfterMs: dueAt - now };
   const count = sent + 1;
   const tag = escalationTag(input.rig, input.round);
-  const nextAt = now + escalationDelay(count, config);
+  // The last mail (count = maxMails) has no next one: nextAt is left out rather than promise one.
+  const nextAt = count < config.maxMails ? { nextAt: formatTime(now + escalationDelay(count, config)) } : {};
   const intent: PolecatStatus = {
     ...status,
-    escalation: { count, lastSentAt: formatTime(now), nextAt: formatTime(nextAt), pendingMail: tag },
+    escalation: { count, lastSentAt: formatTime(now), ...nextAt, pendingMail: tag },
   };
   return { status: intent, mail: mailOf(input, tag, count, config), events, requeueAfterMs: config.batchWindowMs + 1_000 };
 }

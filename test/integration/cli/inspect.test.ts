@@ -1,5 +1,6 @@
 // `gastown-operator inspect` as a user runs it: a real process, the real gt client and the
-// bundled simulator; and the one-line failures when gt is missing or failing.
+// bundled simulator (raw values in --json on both gt releases); and the one-line failures when
+// gt is missing or failing.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,8 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { setFaultRules } from '../../../sim/src/control.ts';
+import { readTown, setFaultRules, setPolecatState } from '../../../sim/src/control.ts';
+import { mutateState } from '../../../sim/src/store.ts';
 import { createTown } from '../../../sim/src/town.ts';
+import { GT_VERSIONS } from '../../../sim/src/version.ts';
 
 const run = promisify(execFile);
 const MAIN = path.resolve(import.meta.dirname, '../../../src/main.ts');
@@ -84,6 +87,36 @@ describe('gastown-operator inspect', () => {
     }
   });
 
+  // Machine output keeps gt's raw value and says beside it whether the operator knows it; the
+  // same on a town of each gt release (v1.2's review-needed; on v1.0 values of some newer gt).
+  for (const version of GT_VERSIONS) {
+    test(`--json keeps raw values with <field>Known flags [gt ${version}]`, async () => {
+      const state = version === '1.2' ? 'review-needed' : 'hibernating';
+      const before = readTown(town);
+      const polecat = Object.values(before.polecats).find((p) => p.rig === 'alpha')!;
+      const convoy = Object.values(before.beads).find((b) => b.id.startsWith('hq-cv-'))!;
+      await setPolecatState(town, 'alpha', polecat.name, state);
+      await setStatuses(town, { rig: 'beta', rigStatus: 'maintenance', convoy: convoy.id, convoyStatus: 'staged' });
+      try {
+        const out = await inspect(['--json', '--gt-path', SIM_GT, '--bd-path', SIM_BD, '--town-root', town], { HOME: dir, GT_SIM_VERSION: version });
+        assert.equal(out.code, 0, out.stderr);
+        const view = JSON.parse(out.stdout) as {
+          rigs: Array<{ name: string; status: string; statusKnown: boolean }>;
+          polecats: Array<{ rig: string; name: string; state: string; stateKnown: boolean }>;
+          convoys: Array<{ id: string; status: string; statusKnown: boolean }>;
+        };
+        const p = view.polecats.find((x) => x.rig === 'alpha' && x.name === polecat.name);
+        assert.deepEqual(p && [p.state, p.stateKnown], [state, false]);
+        assert.ok(view.polecats.filter((x) => x !== p).every((x) => x.stateKnown && !x.state.startsWith('unknown')), JSON.stringify(view.polecats));
+        assert.deepEqual(view.rigs.map((r) => [r.name, r.status, r.statusKnown]).sort(), [['alpha', 'operational', true], ['beta', 'maintenance', false]]);
+        assert.deepEqual(view.convoys.map((c) => [c.id, c.status, c.statusKnown]), [[convoy.id, 'staged', false]]);
+      } finally {
+        await setPolecatState(town, 'alpha', polecat.name, polecat.state);
+        await setStatuses(town, { rig: 'beta', rigStatus: 'operational', convoy: convoy.id, convoyStatus: 'open' });
+      }
+    });
+  }
+
   test('--simulate creates and reads its own demo town, announced loudly', async () => {
     const out = await inspect(['--simulate', '--json'], { HOME: dir });
     assert.equal(out.code, 0, out.stderr);
@@ -92,3 +125,14 @@ describe('gastown-operator inspect', () => {
     assert.equal(view.rigs.length, 3);
   });
 });
+
+/** Sets a rig's and a convoy's status to any value (gt may print values bd and gt rig have no command for). */
+async function setStatuses(root: string, to: { rig: string; rigStatus: string; convoy: string; convoyStatus: string }): Promise<void> {
+  await mutateState(root, (state) => {
+    const rig = state.rigs[to.rig];
+    const convoy = state.beads[to.convoy];
+    if (rig === undefined || convoy === undefined) throw new Error('no such rig or convoy');
+    (rig as { status: string }).status = to.rigStatus;
+    convoy.status = to.convoyStatus;
+  });
+}

@@ -3,52 +3,22 @@
 // progress and completion of a cross-rig convoy gt never closes, one notification across a
 // restart, and no second mail after a crash between deciding to send and confirming.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Reason, type Convoy, type ConvoyInput, type ConvoyStatus } from '../../../src/api/index.ts';
 import { CONVOY_KIND } from '../../../src/api/kinds.ts';
-import { ConvoyReconciler } from '../../../src/controllers/convoy/reconcile.ts';
 import type { StatusSink } from '../../../src/controllers/shared/sinks.ts';
+import { convoysOfRig } from '../../../src/controllers/town-sync/queries.ts';
 import type { GtClient } from '../../../src/gt/index.ts';
-import { realClock } from '../../../src/runtime/clock.ts';
-import type { KubeObject } from '../../../src/runtime/k8s.ts';
-import { StatusWriter } from '../../../src/runtime/status.ts';
 import * as control from '../../../sim/src/control.ts';
 import { isConvoy } from '../../../sim/src/domain.ts';
+import { GT_VERSIONS } from '../../../sim/src/version.ts';
 import { mutateState } from '../../../sim/src/store.ts';
-import { droppingWriter, eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
-
-const NS = 'default';
+import { NS, convoyReconciler, droppingWriter, useBed, type TestReconciler } from './polecat-convoy-harness.ts';
 
 describe('Convoy controller (API server + simulated town)', () => {
-  let bed: Bed;
-  before(async () => {
-    bed = await startBed();
-    await served(bed.kube, CONVOY_KIND, NS);
-  });
-  after(async () => {
-    await bed.close();
-  });
+  const bed = useBed(CONVOY_KIND);
 
-  function reconciler(opts: { status?: StatusSink<ConvoyStatus>; gt?: GtClient } = {}): { reconcile(key: string): Promise<unknown> } {
-    const cache = new Map<string, KubeObject>();
-    const r = new ConvoyReconciler({
-      gt: opts.gt ?? bed.gt,
-      town: bed.observer,
-      get: (key) => cache.get(key),
-      status: opts.status ?? new StatusWriter<ConvoyStatus>({ client: bed.kube, kind: CONVOY_KIND }),
-      events: eventSink(bed.events),
-      clock: realClock,
-    });
-    return {
-      async reconcile(key: string) {
-        await bed.observer.syncNow('test');
-        const obj = await bed.fetch(CONVOY_KIND, key);
-        if (obj) cache.set(key, obj);
-        else cache.delete(key);
-        return r.reconcile(key);
-      },
-    };
-  }
+  const reconciler = (opts: { status?: StatusSink<ConvoyStatus>; gt?: GtClient } = {}): TestReconciler => convoyReconciler(bed, opts);
 
   async function create(name: string, spec: ConvoyInput['spec']): Promise<string> {
     await bed.kube.create(CONVOY_KIND, { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Convoy', metadata: { name, namespace: NS }, spec });
@@ -185,6 +155,43 @@ describe('Convoy controller (API server + simulated town)', () => {
     assert.deepEqual([cond(view, 'Notified')?.status, cond(view, 'Notified')?.reason], ['False', Reason.NotificationFailed]);
   });
 
+  // gt v1.2 makes new convoys `task` beads labelled gt:convoy (v1.0: issue type `convoy`): created,
+  // followed, counted for its rigs and completed the same way; a convoy status gt prints that the
+  // operator does not know keeps its raw value (gtStatusKnown false).
+  for (const version of GT_VERSIONS) {
+    test(`on gt ${version}: a convoy of ${version === '1.2' ? 'task beads labelled gt:convoy' : 'issue type convoy'} is followed and counted; an unknown status is kept raw`, async () => {
+      await control.setSettings(bed.root, { gtVersion: version });
+      try {
+        const tracked = await beads();
+        const key = await create(`typed-${version.replace('.', '-')}`, { description: `Typed ${version}`, trackedBeads: tracked });
+        const r = reconciler();
+        await r.reconcile(key);
+        await r.reconcile(key);
+        const id = (await get(key))?.status?.beadsConvoyID;
+        assert.ok(id);
+        const bead = control.readTown(bed.root).beads[id];
+        assert.deepEqual([bead?.issueType, bead?.labels.includes('gt:convoy')], version === '1.2' ? ['task', true] : ['convoy', false]);
+        const town = await bed.observer.syncNow('count');
+        assert.ok(town.ok);
+        assert.ok(convoysOfRig(town, 'gastown').some((c) => c.id === id) && convoysOfRig(town, 'beads').some((c) => c.id === id), 'counted for both rigs');
+        assert.deepEqual([(await get(key))?.status?.gtStatus, (await get(key))?.status?.gtStatusKnown], ['open', true]);
+
+        await setConvoyStatus(bed.root, id, 'staged');
+        await bed.kube.patch(CONVOY_KIND, { namespace: NS, name: `typed-${version.replace('.', '-')}` }, { type: 'merge', body: { status: { conditions: [] } } }, 'status');
+        await r.reconcile(key);
+        assert.deepEqual([(await get(key))?.status?.gtStatus, (await get(key))?.status?.gtStatusKnown], ['staged', false]);
+        await setConvoyStatus(bed.root, id, 'open');
+
+        for (const b of tracked) await control.closeBead(bed.root, b);
+        await r.reconcile(key);
+        const view = await get(key);
+        assert.deepEqual([view?.status?.phase, view?.status?.progress], ['Completed', '2/2']);
+      } finally {
+        await control.setSettings(bed.root, { gtVersion: '1.2' });
+      }
+    });
+  }
+
   test('a convoy removed from gt goes Failed/ConvoyNotFound; a database outage does not', async () => {
     const tracked = await beads();
     const key = await create('vanish', { description: 'Vanishing', trackedBeads: tracked });
@@ -227,5 +234,14 @@ async function untrack(root: string, id: string, bead: string): Promise<void> {
 async function removeConvoy(root: string, id: string): Promise<void> {
   await mutateState(root, (state) => {
     delete state.beads[id];
+  });
+}
+
+/** Sets a convoy bead's status in the simulated town (a value gt may print that bd has no command for). */
+async function setConvoyStatus(root: string, id: string, status: string): Promise<void> {
+  await mutateState(root, (state) => {
+    const bead = state.beads[id];
+    if (bead === undefined) throw new Error(`convoy ${id} not found`);
+    bead.status = status;
   });
 }

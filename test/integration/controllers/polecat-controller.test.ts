@@ -3,59 +3,20 @@
 // kind of dirt, spec and deletion), forced nuke with the annotation, clean deletion, a
 // SAFE_TO_NUKE gt could not back with the merge queue, and a beads database outage.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Annotation, FINALIZER, Label, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
 import { POLECAT_KIND } from '../../../src/api/kinds.ts';
-import { PolecatReconciler } from '../../../src/controllers/polecat/reconcile.ts';
-import { PolecatDiscovery } from '../../../src/controllers/town-sync/discovery.ts';
 import type { StatusSink } from '../../../src/controllers/shared/sinks.ts';
-import { realClock } from '../../../src/runtime/clock.ts';
-import { StatusWriter } from '../../../src/runtime/status.ts';
-import type { KubeObject } from '../../../src/runtime/k8s.ts';
 import * as control from '../../../sim/src/control.ts';
-import { droppingWriter, eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
-
-const NS = 'default';
+import { NS, createPolecat, discoveryOn, droppingWriter, polecatReconciler, slungView, useBed, type TestReconciler } from './polecat-convoy-harness.ts';
 
 describe('Polecat controller (API server + simulated town)', () => {
-  let bed: Bed;
-  before(async () => {
-    bed = await startBed();
-    await served(bed.kube, POLECAT_KIND, NS);
-  });
-  after(async () => {
-    await bed.close();
-  });
+  const bed = useBed(POLECAT_KIND);
 
   /** A reconciler as one operator process would have it; `status` defaults to the real writer. */
-  function reconciler(status?: StatusSink<PolecatStatus>): { reconcile(key: string): Promise<unknown> } {
-    const cache = new Map<string, KubeObject>();
-    const r = new PolecatReconciler({
-      gt: bed.gt,
-      town: bed.observer,
-      kube: bed.kube,
-      kind: POLECAT_KIND,
-      get: (key) => cache.get(key),
-      status: status ?? new StatusWriter<PolecatStatus>({ client: bed.kube, kind: POLECAT_KIND }),
-      events: eventSink(bed.events),
-      clock: realClock,
-    });
-    return {
-      // Each reconcile sees a fresh town and the object as the API server has it now.
-      async reconcile(key: string) {
-        await bed.observer.syncNow('test');
-        const obj = await bed.fetch(POLECAT_KIND, key);
-        if (obj) cache.set(key, obj);
-        else cache.delete(key);
-        return r.reconcile(key);
-      },
-    };
-  }
+  const reconciler = (status?: StatusSink<PolecatStatus>): TestReconciler => polecatReconciler(bed, status ? { status } : {});
 
-  async function create(name: string, spec: PolecatInput['spec'], meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}): Promise<string> {
-    await bed.kube.create(POLECAT_KIND, { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Polecat', metadata: { name, namespace: NS, ...meta }, spec });
-    return `${NS}/${name}`;
-  }
+  const create = (name: string, spec: PolecatInput['spec'], meta: Parameters<typeof createPolecat>[3] = {}): Promise<string> => createPolecat(bed, name, spec, meta);
 
   const get = async (key: string): Promise<Polecat | undefined> => bed.fetch<Polecat>(POLECAT_KIND, key);
   const cond = (p: Polecat | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
@@ -63,13 +24,18 @@ describe('Polecat controller (API server + simulated town)', () => {
   const nukes = () => bed.calls('polecat', 'nuke');
   const holderOf = (bead: string) => Object.values(control.readTown(bed.root).polecats).find((p) => p.hookBead === bead);
 
-  test('slings once; a lost status write (crash) is adopted on restart, never slung twice', async () => {
-    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'Sling me once' });
-    const key = await create('sling-once', { rig: 'gastown', desiredState: 'Working', beadID: bead });
-
+  /** A Working view of a new bead, reconciled once by a process that loses its first status write (the sling's). */
+  async function slungThenCrashed(name: string, title: string): Promise<{ bead: string; key: string; r: TestReconciler; crashing: ReturnType<typeof droppingWriter<PolecatStatus>> }> {
+    const bead = await control.addBead(bed.root, { rig: 'gastown', title });
+    const key = await create(name, { rig: 'gastown', desiredState: 'Working', beadID: bead });
     const crashing = droppingWriter<PolecatStatus>(bed.kube, POLECAT_KIND, 1);
-    const first = reconciler(crashing);
-    await first.reconcile(key);
+    const r = reconciler(crashing);
+    await r.reconcile(key);
+    return { bead, key, r, crashing };
+  }
+
+  test('slings once; a lost status write (crash) is adopted on restart, never slung twice', async () => {
+    const { bead, key, crashing } = await slungThenCrashed('sling-once', 'Sling me once');
     assert.equal(crashing.dropped(), 1);
     assert.equal(slings(bead).length, 1);
     assert.equal((await get(key))?.status?.gtName, undefined, 'the status write was lost');
@@ -89,20 +55,10 @@ describe('Polecat controller (API server + simulated town)', () => {
   });
 
   test('a second reconcile before any fresh snapshot does not sling again (in-flight sling)', async () => {
-    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'No double sling' });
-    const key = await create('no-double', { rig: 'gastown', desiredState: 'Working', beadID: bead });
-    const crashing = droppingWriter<PolecatStatus>(bed.kube, POLECAT_KIND, 1);
-    const cache = new Map<string, KubeObject>();
-    const r = new PolecatReconciler({ gt: bed.gt, town: bed.observer, kube: bed.kube, kind: POLECAT_KIND, get: (k) => cache.get(k), status: crashing, events: eventSink(bed.events), clock: realClock });
-    await bed.observer.syncNow('test');
-    cache.set(key, (await bed.fetch(POLECAT_KIND, key))!);
-    await r.reconcile(key);
-    cache.set(key, (await bed.fetch(POLECAT_KIND, key))!);
+    const { bead, key, r } = await slungThenCrashed('no-double', 'No double sling');
     // Same process, same (now stale) snapshot: the status still has no name.
-    await r.reconcile(key);
+    await r.reconcile(key, false);
     assert.equal(slings(bead).length, 1);
-    await bed.observer.syncNow('fresh');
-    cache.set(key, (await bed.fetch(POLECAT_KIND, key))!);
     await r.reconcile(key);
     assert.equal((await get(key))?.status?.gtName, holderOf(bead)?.name);
     assert.equal(slings(bead).length, 1);
@@ -191,12 +147,8 @@ describe('Polecat controller (API server + simulated town)', () => {
   });
 
   test('deleting a clean, idle polecat nukes it without --force and releases the finalizer', async () => {
-    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'done work' });
-    const key = await create('clean', { rig: 'gastown', desiredState: 'Working', beadID: bead });
     const r = reconciler();
-    await r.reconcile(key);
-    const name = (await get(key))?.status?.gtName;
-    assert.ok(name);
+    const { key, gtName: name } = await slungView(bed, r, 'clean', 'done work');
     // gt done: its work went through the queue, nothing is left ahead of the integration branch
     // (check-recovery: SAFE_TO_NUKE, mq_status not_required; gt v1.0.1 said NEEDS_MQ_SUBMIT).
     // The polecat stays idle as on gt v1.0 (v1.2 retires it: polecat-versions.test.ts).
@@ -214,12 +166,8 @@ describe('Polecat controller (API server + simulated town)', () => {
   });
 
   test('a polecat nuked outside Kubernetes goes Terminated/NukedOutsideKubernetes', async () => {
-    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'vanishing' });
-    const key = await create('vanish', { rig: 'gastown', desiredState: 'Working', beadID: bead });
     const r = reconciler();
-    await r.reconcile(key);
-    const name = (await get(key))?.status?.gtName;
-    assert.ok(name);
+    const { key, bead, gtName: name } = await slungView(bed, r, 'vanish', 'vanishing');
     await control.removePolecatOutside(bed.root, 'gastown', name);
     await r.reconcile(key);
     const view = await get(key);
@@ -255,24 +203,17 @@ describe('Polecat controller (API server + simulated town)', () => {
   });
 
   test('a beads database outage: views keep their phase, nothing is slung, nuked, discovered or deleted', async () => {
-    const working = await control.addBead(bed.root, { rig: 'gastown', title: 'working through an outage' });
-    const key = await create('outage-working', { rig: 'gastown', desiredState: 'Working', beadID: working });
     const r = reconciler();
-    await r.reconcile(key);
-    const before = await get(key);
-    assert.equal(before?.status?.phase, 'Working');
-    const name = before?.status?.gtName;
-    assert.ok(name);
+    const { key, bead: working, gtName: name } = await slungView(bed, r, 'outage-working', 'working through an outage');
+    assert.equal((await get(key))?.status?.phase, 'Working');
     // A clean polecat asked to terminate, and one started outside Kubernetes with a discovered view.
     const cleanBead = await control.addBead(bed.root, { rig: 'gastown', title: 'terminate me later' });
     const clean = await control.slingOutside(bed.root, cleanBead, 'gastown', { convoy: false });
     const outside = await control.addBead(bed.root, { rig: 'gastown', title: 'outside work' });
     const discovered = await control.slingOutside(bed.root, outside, 'gastown', { convoy: false });
     const listViews = async () => (await bed.kube.list<Polecat>(POLECAT_KIND, { namespace: NS })).items.filter((v) => v.metadata.labels?.[Label.Discovered] === 'true');
-    let cached: readonly Polecat[] = [];
-    const discovery = new PolecatDiscovery({ client: bed.kube, listPolecats: () => cached, namespace: NS });
-    cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
-    assert.equal((await discovery.sync(await bed.observer.syncNow('before the outage'))).failed, 0);
+    const discovery = discoveryOn(bed);
+    assert.equal((await discovery.run('before the outage')).failed, 0);
     const viewsBefore = (await listViews()).map((v) => [v.metadata.name, v.spec.desiredState, v.spec.beadID]);
     const discoveredView = (await listViews()).find((v) => v.metadata.labels?.[Label.Polecat] === discovered.polecat);
     assert.deepEqual([discoveredView?.spec.desiredState, discoveredView?.spec.beadID], ['Working', outside], 'the outside polecat has a Working view');
@@ -301,7 +242,6 @@ describe('Polecat controller (API server + simulated town)', () => {
       assert.equal(bed.calls('sling').length, slingsBefore, 'nothing slung');
       assert.equal(nukes().length, nukesBefore, 'nothing nuked');
 
-      cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
       const result = await discovery.sync(snapshot);
       assert.deepEqual(result, { created: 0, updated: 0, deleted: 0, retired: 0, failed: 0 });
       assert.deepEqual((await listViews()).map((v) => [v.metadata.name, v.spec.desiredState, v.spec.beadID]), viewsBefore);
@@ -316,20 +256,14 @@ describe('Polecat controller (API server + simulated town)', () => {
   });
 
   test('a town read that succeeds while gt polecat list lost the beads: no Working -> Idle, no spec flip', async () => {
-    const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'stalled during a partial outage' });
-    const key = await create('partial-outage', { rig: 'gastown', desiredState: 'Working', beadID: bead });
     const r = reconciler();
-    await r.reconcile(key);
-    const name = (await get(key))?.status?.gtName;
-    assert.ok(name);
+    const { key, bead, gtName: name } = await slungView(bed, r, 'partial-outage', 'stalled during a partial outage');
     await control.killSession(bed.root, 'gastown', name);
     const outside = await control.addBead(bed.root, { rig: 'gastown', title: 'outside, partial outage' });
     const { polecat } = await control.slingOutside(bed.root, outside, 'gastown', { convoy: false });
-    let cached: readonly Polecat[] = [];
-    const discovery = new PolecatDiscovery({ client: bed.kube, listPolecats: () => cached, namespace: NS });
+    const discovery = discoveryOn(bed);
     const viewOf = async () => (await bed.kube.list<Polecat>(POLECAT_KIND, { namespace: NS })).items.find((v) => v.metadata.labels?.[Label.Polecat] === polecat && v.metadata.labels?.[Label.Discovered] === 'true');
-    cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
-    await discovery.sync(await bed.observer.syncNow('before'));
+    await discovery.run('before');
     assert.deepEqual([(await viewOf())?.spec.desiredState, (await viewOf())?.spec.beadID], ['Working', outside]);
 
     // Only the polecat listing sees the database down: the rest of the read succeeds.
@@ -344,7 +278,6 @@ describe('Polecat controller (API server + simulated town)', () => {
       assert.equal(view?.status?.phase, 'Working', 'its bead is open in the bead read: still Working (and Stuck: stalled)');
       assert.equal(view?.status?.beadID, bead);
       assert.equal(cond(view, 'Stuck')?.reason, Reason.GTStateStalled);
-      cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
       const result = await discovery.sync(snapshot);
       assert.equal(result.updated + result.deleted, 0);
       assert.deepEqual([(await viewOf())?.spec.desiredState, (await viewOf())?.spec.beadID], ['Working', outside], 'no flip to Idle');

@@ -4,66 +4,24 @@
 // and a user's Polecat annotated on-delete "orphan" is deleted; in both cases the simulator's
 // call log shows no check-recovery and no nuke, and the gt polecat keeps running.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Annotation, FINALIZER, Label, ON_DELETE_ORPHAN, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
+import { describe, test } from 'node:test';
+import { Annotation, FINALIZER, Label, ON_DELETE_ORPHAN, Reason, type Polecat, type PolecatInput } from '../../../src/api/index.ts';
 import { POLECAT_KIND } from '../../../src/api/kinds.ts';
-import { PolecatReconciler } from '../../../src/controllers/polecat/reconcile.ts';
-import { PolecatDiscovery, type DiscoveryResult } from '../../../src/controllers/town-sync/discovery.ts';
-import { realClock } from '../../../src/runtime/clock.ts';
-import type { KubeObject } from '../../../src/runtime/k8s.ts';
-import { StatusWriter } from '../../../src/runtime/status.ts';
+import type { DiscoveryResult } from '../../../src/controllers/town-sync/discovery.ts';
 import * as control from '../../../sim/src/control.ts';
-import { eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
-
-const NS = 'default';
+import { NS, createPolecat, discoveryOn, polecatReconciler, useBed } from './polecat-convoy-harness.ts';
 
 describe('Deleting Polecat views without touching gt (API server + simulated town)', () => {
-  let bed: Bed;
-  let discovery: PolecatDiscovery;
-  let cached: readonly KubeObject[] = [];
-  let reconciler: PolecatReconciler;
-  const cache = new Map<string, KubeObject>();
-
-  before(async () => {
-    // One rig; its first polecat is working, the second idle (gt done earlier, clean).
-    bed = await startBed({ rigs: [{ name: 'gastown', prefix: 'gt' }], polecatsPerRig: 2 });
-    await served(bed.kube, POLECAT_KIND, NS);
-    discovery = new PolecatDiscovery({ client: bed.kube, listPolecats: () => cached, namespace: NS });
-    reconciler = new PolecatReconciler({
-      gt: bed.gt,
-      town: bed.observer,
-      kube: bed.kube,
-      kind: POLECAT_KIND,
-      get: (key) => cache.get(key),
-      status: new StatusWriter<PolecatStatus>({ client: bed.kube, kind: POLECAT_KIND }),
-      events: eventSink(bed.events),
-      clock: realClock,
-    });
-  });
-  after(async () => {
-    await bed.close();
-  });
-
-  /** A reconcile on a fresh town and on the object as the API server has it now. */
-  async function reconcile(key: string): Promise<void> {
-    await bed.observer.syncNow('test');
-    const obj = await bed.fetch(POLECAT_KIND, key);
-    if (obj) cache.set(key, obj);
-    else cache.delete(key);
-    await reconciler.reconcile(key);
-  }
-
+  // One rig; its first polecat is working, the second idle (gt done earlier, clean).
+  const bed = useBed(POLECAT_KIND, { rigs: [{ name: 'gastown', prefix: 'gt' }], polecatsPerRig: 2 });
+  const reconciler = polecatReconciler(bed);
+  const reconcile = async (key: string): Promise<void> => void (await reconciler.reconcile(key));
+  const discovery = discoveryOn(bed);
   /** One discovery run on a fresh town and the Polecats as the API server has them now. */
-  async function discover(): Promise<DiscoveryResult> {
-    cached = (await bed.kube.list<KubeObject>(POLECAT_KIND, {})).items;
-    return discovery.sync(await bed.observer.syncNow('discovery'));
-  }
+  const discover = (): Promise<DiscoveryResult> => discovery.run('discovery');
 
-  async function create(name: string, spec: PolecatInput['spec'], annotations?: Record<string, string>): Promise<string> {
-    const metadata = { name, namespace: NS, ...(annotations ? { annotations } : {}) };
-    await bed.kube.create(POLECAT_KIND, { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Polecat', metadata, spec });
-    return `${NS}/${name}`;
-  }
+  const create = (name: string, spec: PolecatInput['spec'], annotations?: Record<string, string>): Promise<string> =>
+    createPolecat(bed, name, spec, annotations ? { annotations } : {});
 
   const get = async (key: string): Promise<Polecat | undefined> => bed.fetch<Polecat>(POLECAT_KIND, key);
   const discoveredViewOf = async (polecat: string): Promise<Polecat | undefined> =>

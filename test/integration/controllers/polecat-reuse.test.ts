@@ -3,41 +3,17 @@
 // v1.0 town: there a polecat stays idle after gt done and is reused; v1.2 retires it instead
 // (polecat-versions.test.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Annotation, FINALIZER, ON_DELETE_ORPHAN, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
+import { describe, test } from 'node:test';
+import { Annotation, FINALIZER, ON_DELETE_ORPHAN, Reason, type Polecat, type PolecatInput } from '../../../src/api/index.ts';
 import { POLECAT_KIND } from '../../../src/api/kinds.ts';
-import { PolecatReconciler } from '../../../src/controllers/polecat/reconcile.ts';
-import { realClock } from '../../../src/runtime/clock.ts';
-import type { KubeObject } from '../../../src/runtime/k8s.ts';
-import { StatusWriter } from '../../../src/runtime/status.ts';
 import * as control from '../../../sim/src/control.ts';
-import { eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
-
-const NS = 'default';
+import { NS, polecatReconciler, useBed } from './polecat-convoy-harness.ts';
 
 describe('Polecat view whose gt polecat is reused for another bead (API server + simulated town)', () => {
-  let bed: Bed;
-  before(async () => {
-    bed = await startBed({ gtVersion: '1.0' });
-    await served(bed.kube, POLECAT_KIND, NS);
-  });
-  after(async () => {
-    await bed.close();
-  });
+  const bed = useBed(POLECAT_KIND, { gtVersion: '1.0' });
 
   test('Idle/PolecatReassigned, its bead never slung again, the polecat never nuked (even with force-terminate)', async () => {
-    const cache = new Map<string, KubeObject>();
-    const r = new PolecatReconciler({
-      gt: bed.gt, town: bed.observer, kube: bed.kube, kind: POLECAT_KIND, get: (key) => cache.get(key),
-      status: new StatusWriter<PolecatStatus>({ client: bed.kube, kind: POLECAT_KIND }), events: eventSink(bed.events), clock: realClock,
-    });
-    const reconcile = async (key: string): Promise<void> => {
-      await bed.observer.syncNow('test');
-      const obj = await bed.fetch(POLECAT_KIND, key);
-      if (obj) cache.set(key, obj);
-      else cache.delete(key);
-      await r.reconcile(key);
-    };
+    const { reconcile } = polecatReconciler(bed);
     const get = async (key: string): Promise<Polecat | undefined> => bed.fetch<Polecat>(POLECAT_KIND, key);
     const cond = (p: Polecat | undefined, type: string) => p?.status?.conditions?.find((c) => c.type === type);
 

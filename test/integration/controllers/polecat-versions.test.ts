@@ -2,60 +2,24 @@
 // the end of work after `gt done` (v1.2 retires the polecat: the view ends Idle/Completed, never
 // "lost", never slung again), a polecat that vanished with its work open (still reported
 // lost), one whose work went to the merge queue before it vanished (Completed), PENDING_MR
-// holding a deletion back, and discovered views of retired polecats going away.
+// holding a deletion back, unsubmitted work keeping the polecat (v1.2 quoting gt's blockers),
+// raw values of the open enums in status, and discovered views of retired polecats going away.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Label, Reason, type Polecat, type PolecatInput, type PolecatStatus } from '../../../src/api/index.ts';
+import { describe, test } from 'node:test';
+import { Label, Reason, type Polecat } from '../../../src/api/index.ts';
 import { POLECAT_KIND } from '../../../src/api/kinds.ts';
-import { PolecatReconciler } from '../../../src/controllers/polecat/reconcile.ts';
-import { PolecatDiscovery } from '../../../src/controllers/town-sync/discovery.ts';
-import { realClock } from '../../../src/runtime/clock.ts';
-import type { KubeObject } from '../../../src/runtime/k8s.ts';
-import { StatusWriter } from '../../../src/runtime/status.ts';
 import * as control from '../../../sim/src/control.ts';
 import { GT_VERSIONS } from '../../../sim/src/version.ts';
-import { eventSink, served, startBed, type Bed } from './polecat-convoy-harness.ts';
-
-const NS = 'default';
+import { NS, createPolecat, discoveryOn, polecatReconciler, slungView, useBed } from './polecat-convoy-harness.ts';
 
 for (const version of GT_VERSIONS) {
   const current = version === '1.2';
 
   describe(`Polecat controller on gt ${version}`, () => {
-    let bed: Bed;
-    before(async () => {
-      bed = await startBed({ gtVersion: version });
-      await served(bed.kube, POLECAT_KIND, NS);
-    });
-    after(async () => {
-      await bed.close();
-    });
-
-    const cache = new Map<string, KubeObject>();
-    let reconciler: PolecatReconciler | undefined;
-    /** One reconcile against a fresh town read and the object as the API server has it now. */
-    async function reconcile(key: string): Promise<void> {
-      reconciler ??= new PolecatReconciler({
-        gt: bed.gt, town: bed.observer, kube: bed.kube, kind: POLECAT_KIND, get: (k) => cache.get(k),
-        status: new StatusWriter<PolecatStatus>({ client: bed.kube, kind: POLECAT_KIND }), events: eventSink(bed.events), clock: realClock,
-      });
-      await bed.observer.syncNow('test');
-      const obj = await bed.fetch(POLECAT_KIND, key);
-      if (obj) cache.set(key, obj);
-      else cache.delete(key);
-      await reconciler.reconcile(key);
-    }
+    const bed = useBed(POLECAT_KIND, { gtVersion: version });
+    const { reconcile } = polecatReconciler(bed);
     const get = async (key: string): Promise<Polecat | undefined> => bed.fetch<Polecat>(POLECAT_KIND, key);
-    async function working(name: string, title: string): Promise<{ key: string; bead: string; gtName: string }> {
-      const bead = await control.addBead(bed.root, { rig: 'gastown', title });
-      const spec: PolecatInput['spec'] = { rig: 'gastown', desiredState: 'Working', beadID: bead };
-      await bed.kube.create(POLECAT_KIND, { apiVersion: 'gastown.gastown.io/v1alpha1', kind: 'Polecat', metadata: { name, namespace: NS }, spec });
-      const key = `${NS}/${name}`;
-      await reconcile(key);
-      const gtName = (await get(key))?.status?.gtName;
-      assert.ok(gtName !== undefined, 'slung');
-      return { key, bead, gtName };
-    }
+    const working = (name: string, title: string): ReturnType<typeof slungView> => slungView(bed, { reconcile }, name, title);
     const ready = (p: Polecat | undefined) => p?.status?.conditions?.find((c) => c.type === 'Ready');
     const eventsOf = (key: string) => bed.events.filter((e) => e.object === key).map((e) => `${e.type}/${e.reason}`);
 
@@ -111,21 +75,55 @@ for (const version of GT_VERSIONS) {
       assert.equal(await get(key), undefined);
     });
 
+    test(`a pushed branch never submitted keeps the polecat (NeedsMergeRequestSubmit)${current ? '; gt\'s blockers quoted' : ''}`, async () => {
+      const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'Pushed, not submitted' });
+      const { polecat } = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
+      await control.makeDirty(bed.root, 'gastown', polecat, { needsMqSubmit: true, cleanupStatus: 'clean' });
+      const key = await createPolecat(bed, 'not-submitted', { rig: 'gastown', desiredState: 'Terminated' }, { labels: { [Label.Polecat]: polecat } });
+      const nukes = bed.calls('polecat', 'nuke').length;
+      await reconcile(key);
+      const blocked = (await get(key))?.status?.conditions?.find((c) => c.type === 'CleanupBlocked');
+      assert.deepEqual([blocked?.status, blocked?.reason], ['True', Reason.NeedsMergeRequestSubmit], blocked?.message);
+      // v1.2 prints the refusing predicates (`blockers`); v1.0 has no such field.
+      assert.equal(/blockers: mq_status=not_submitted/.test(blocked?.message ?? ''), current, blocked?.message);
+      assert.equal(bed.calls('polecat', 'nuke').length, nukes, 'never nuked');
+    });
+
+    test('open enums in status keep gt\'s raw value beside a known flag', async () => {
+      // gt v1.2's review-needed; on v1.0 a state from some newer gt the operator does not name.
+      const unknownState = current ? 'review-needed' : 'hibernating';
+      const bead = await control.addBead(bed.root, { rig: 'gastown', title: 'Raw values' });
+      const { polecat } = await control.slingOutside(bed.root, bead, 'gastown', { convoy: false });
+      await control.setPolecatState(bed.root, 'gastown', polecat, unknownState);
+      await control.makeDirty(bed.root, 'gastown', polecat, { cleanupStatus: 'has_conflicts' });
+      const key = await createPolecat(bed, 'raw-values', { rig: 'gastown', desiredState: 'Idle' }, { labels: { [Label.Polecat]: polecat } });
+      await reconcile(key);
+      let status = (await get(key))?.status;
+      assert.deepEqual(status?.gtState, { raw: unknownState, known: false });
+      // The list carries cleanup_status from v1.2 on; on v1.0 only check-recovery says it (below).
+      assert.deepEqual([status?.cleanupStatus, status?.cleanupStatusKnown], current ? ['has_conflicts', false] : [undefined, undefined]);
+      await control.setPolecatState(bed.root, 'gastown', polecat, 'working');
+      await reconcile(key);
+      assert.deepEqual((await get(key))?.status?.gtState, { raw: 'working', known: true });
+      await bed.kube.patch(POLECAT_KIND, { namespace: NS, name: 'raw-values' }, { type: 'merge', body: { spec: { desiredState: 'Terminated' } } });
+      await reconcile(key);
+      status = (await get(key))?.status;
+      assert.deepEqual([status?.cleanupStatus, status?.cleanupStatusKnown], ['has_conflicts', false]);
+      assert.equal(status?.conditions?.find((c) => c.type === 'CleanupBlocked')?.status, 'True', 'an unknown cleanup status keeps the polecat');
+    });
+
     test('the discovered view of a polecat gt retired is removed', async () => {
       // In the other rig: no user view there follows a polecat of the same name.
       const bead = await control.addBead(bed.root, { rig: 'beads', title: 'Slung outside' });
       const outside = await control.slingOutside(bed.root, bead, 'beads', { convoy: false });
-      let cached: readonly Polecat[] = [];
-      const discovery = new PolecatDiscovery({ client: bed.kube, listPolecats: () => cached, namespace: NS });
+      const discovery = discoveryOn(bed);
       const views = async () =>
         (await bed.kube.list<Polecat>(POLECAT_KIND, { namespace: NS })).items.filter((v) => v.spec.rig === 'beads' && v.metadata.labels?.[Label.Polecat] === outside.polecat);
-      cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
-      await discovery.sync(await bed.observer.syncNow('discover'));
+      await discovery.run('discover');
       const [view] = await views();
       assert.equal(view?.metadata.labels?.[Label.Discovered], 'true');
       await control.finishWork(bed.root, 'beads', outside.polecat);
-      cached = [...(await bed.kube.list<Polecat>(POLECAT_KIND, {})).items];
-      await discovery.sync(await bed.observer.syncNow('after gt done'));
+      await discovery.run('after gt done');
       const key = `${NS}/${view?.metadata.name ?? ''}`;
       // A view with the finalizer is released by its reconcile (no gt polecat left to nuke).
       if ((await get(key)) !== undefined) await reconcile(key);

@@ -71,6 +71,13 @@ describe('session controller (Pod execution) through the embedded API server, lo
   const pod = (name: string): Promise<SessionPod | undefined> => kube.get<SessionPod>(POD_KIND, { namespace: NS, name });
   const secret = (name: string): Promise<SecretObj | undefined> => kube.get<SecretObj>(SECRET_KIND, { namespace: NS, name });
   const condition = (r: Rig, type: string) => r.status?.conditions?.find((c) => c.type === type);
+  type RigCondition = NonNullable<ReturnType<typeof condition>>;
+  /** Waits until the rig's SessionCredentials condition satisfies `is`; returns it. */
+  const credentials = (rigName: string, what: string, is: (c: RigCondition) => boolean): Promise<RigCondition> =>
+    eventually(what, async () => {
+      const c = condition(await rig(rigName), 'SessionCredentials');
+      return c !== undefined && is(c) ? c : undefined;
+    }, 30_000, 100);
   /** The discovered view of a gastown polecat (names repeat across rigs). */
   const view = async (gtName: string, rigName = 'gastown'): Promise<Polecat | undefined> => {
     const list = await kube.list<Polecat>(POLECAT_KIND, { namespace: 'default' });
@@ -158,10 +165,7 @@ describe('session controller (Pod execution) through the embedded API server, lo
 
   test('proxy down: no Secret, a clear condition and Event, retried; back up: a real certificate with the right CN, and the clone through the proxy works', async () => {
     const name = await makePod('gastown', polecats.cert, ['sleep', '600']);
-    const down = await eventually('ProxyUnavailable', async () => {
-      const c = condition(await rig('gastown'), 'SessionCredentials');
-      return c?.reason === 'ProxyUnavailable' ? c : undefined;
-    }, 30_000, 100);
+    const down = await credentials('gastown', 'ProxyUnavailable', (c) => c.reason === 'ProxyUnavailable');
     assert.equal(down.status, 'False');
     assert.match(down.message, new RegExp(`127\\.0\\.0\\.1:${adminPort}`));
     assert.equal(await secret(sessionSecretName(name)), undefined, 'no Secret while the proxy is down');
@@ -186,10 +190,7 @@ describe('session controller (Pod execution) through the embedded API server, lo
       return x?.status?.containerStatuses?.find((c) => c.name === 'agent')?.state?.running ? x : undefined;
     }, 40_000, 100);
     assert.ok(running.spec?.nodeName);
-    const ok = await eventually('SessionCredentials True', async () => {
-      const c = condition(await rig('gastown'), 'SessionCredentials');
-      return c?.status === 'True' ? c : undefined;
-    }, 30_000, 100);
+    const ok = await credentials('gastown', 'SessionCredentials True', (c) => c.status === 'True');
     assert.equal(ok.reason, 'CertificatesIssued');
     const v = await eventually('the Polecat view shows the pod', async () => {
       const x = await view(polecats.cert);
@@ -266,10 +267,7 @@ describe('session controller (Pod execution) through the embedded API server, lo
 
   test('a certificate the proxy refuses: condition and Event, the pod deleted, no Secret', async () => {
     const name = await makePod('beads', polecats.refused, ['sleep', '600']);
-    const c = await eventually('CertificateRefused', async () => {
-      const x = condition(await rig('beads'), 'SessionCredentials');
-      return x?.reason === 'CertificateRefused' ? x : undefined;
-    }, 30_000, 100);
+    const c = await credentials('beads', 'CertificateRefused', (x) => x.reason === 'CertificateRefused');
     assert.match(c.message, /identity not allowed/);
     await eventually('the refused pod is deleted', async () => ((await pod(name)) === undefined ? true : undefined), 30_000, 100);
     assert.equal(await secret(sessionSecretName(name)), undefined);

@@ -68,6 +68,9 @@ describe('gt and bd per release (GT_SIM_VERSION)', () => {
       } else {
         assert.deepEqual(Object.keys(nux), ['rig', 'name', 'state', 'session_running']);
       }
+      // No self-reported cleanup status: v1.2 names the refusing predicate, v1.0 has no `blockers`.
+      const missing = parseJson<Obj>((await gt(town.root, ['polecat', 'check-recovery', 'beads/furiosa', '--json'], on())).stdout);
+      assert.deepEqual([missing['verdict'], missing['blockers']], ['NEEDS_RECOVERY', current ? ['cleanup_status=<missing>'] : undefined]);
       // A clean polecat whose merge request is still open.
       await control.makeDirty(town.root, 'beads', 'furiosa', { cleanupStatus: 'clean', openMr: true });
       const mr = control.readTown(town.root).polecats['beads/furiosa']!.dirt.openMr;

@@ -331,6 +331,14 @@ describe('polecat decide: stuck detection and escalation', () => {
     const d = decide({ polecat: stuck, snapshot: town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] }) });
     assert.deepEqual(d.actions, []);
     assert.equal(d.requeueAfterMs, DEFAULT_ESCALATION.recheckMs);
+    assert.deepEqual(d.status.escalation, { count: 5, lastSentAt: iso(NOW - 2 * 3_600_000) }, 'no next mail is promised');
+  });
+
+  test('the fifth mail is the last: its intent names no next one', () => {
+    const stuck = following({ status: { stuckSince: iso(NOW - 3 * 3_600_000), escalation: { count: 4, lastSentAt: iso(NOW - 80 * 60_000), nextAt: iso(NOW) } } });
+    const d = decide({ polecat: stuck, snapshot: town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] }) });
+    assert.equal(d.actions[0]?.type, 'escalate');
+    assert.deepEqual(d.status.escalation, { count: 5, lastSentAt: iso(NOW), pendingMail: escalationTag('gastown', NOW - 500) });
   });
 
   test('recovery resets Stuck, stuckSince and escalation, with a Normal Event', () => {
