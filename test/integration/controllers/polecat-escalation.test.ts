@@ -170,12 +170,16 @@ for (const version of GT_VERSIONS) {
       const clock = new FakeClock(Date.now() + 5_000);
       const crashed = operator(clock);
       await crashed.round([d.key], true);
+      const tag = (await status(d.key))?.escalation?.pendingMail;
+      assert.ok(tag);
       clock.advance(WINDOW);
+      // Until `gt mail send` has returned (the mailbox is written before the event log line).
       const deadline = Date.now() + 20_000;
-      while (mailsNaming(d.gtName) === 0) {
+      while (crashed.outbox.outcome(tag) === 'in-flight') {
         assert.ok(Date.now() < deadline, 'the mail was not sent');
         await new Promise((r) => setTimeout(r, 50));
       }
+      assert.equal(mailsNaming(d.gtName), 1, 'sent');
       // Sent, but the process dies before a reconcile records it.
       assert.ok((await status(d.key))?.escalation?.pendingMail);
 
