@@ -315,6 +315,10 @@ export const Reason = {
   SessionRetired: 'SessionRetired',
   OrphanSecretDeleted: 'OrphanSecretDeleted',
   SerialDenied: 'SerialDenied',
+  /** The gt proxy presents a new server certificate: a new process, whose deny list is empty. */
+  ProxyRestarted: 'ProxyRestarted',
+  /** The gt proxy's server certificate is not from the CA that issued a session's certificate. */
+  ProxyCAChanged: 'ProxyCAChanged',
   /** spec.execution.networkPolicy cannot be turned into a NetworkPolicy (a CIDR that is not allowed). */
   InvalidNetworkPolicy: 'InvalidNetworkPolicy',
   // Pod execution: capacity (Rig SessionCapacity, pod Events).

@@ -37,6 +37,7 @@ export interface RunFlags {
   workers: number;
   podExecution: boolean;
   podNamespace?: string;
+  proxyCheckInterval: number;
   metricsAddr: string;
   healthAddr: string;
   leaderElect: boolean;
@@ -109,7 +110,7 @@ function toConfig(flags: RunFlags, town: OperatorConfig['town'], dataDir: string
       retryPeriodMs: flags.retryPeriod,
     },
     shutdownTimeoutMs: flags.shutdownTimeout,
-    ...(flags.podExecution ? { podExecution: { namespace: flags.podNamespace ?? flags.namespace } } : {}),
+    ...(flags.podExecution ? { podExecution: { namespace: flags.podNamespace ?? flags.namespace, proxyCheckIntervalMs: flags.proxyCheckInterval } } : {}),
     logger,
   };
 }

@@ -23,6 +23,8 @@ export interface PodExecutionConfig {
   readonly certificateTTL?: string;
   /** Cap of the retry backoff while the proxy admin API is down; default 30 s. */
   readonly proxyRetryMaxMs?: number;
+  /** How often the proxy's server certificate is read to notice a restart or a new CA; default 30 s. */
+  readonly proxyCheckIntervalMs?: number;
 }
 
 export interface OperatorConfig {

@@ -177,6 +177,7 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
       defaultNamespace: pods.namespace,
       ...(pods.certificateTTL === undefined ? {} : { certificateTTL: pods.certificateTTL }),
       ...(pods.proxyRetryMaxMs === undefined ? {} : { proxyRetryMaxMs: pods.proxyRetryMaxMs }),
+      ...(pods.proxyCheckIntervalMs === undefined ? {} : { proxyCheckIntervalMs: pods.proxyCheckIntervalMs }),
     }, () => cache.list(RIG_KIND), { onReconcile: metrics.recordReconcile }).definition);
   }
   manager.add(createConvoyController({

@@ -8,9 +8,11 @@
 // Secrets; serials are denied; the NetworkPolicy is created, replaced or deleted. Then the
 // SessionCredentials condition and `status.execution` are written once, only if they changed.
 //
-// Memory only (like an informer's): the serials denied since the proxy was last seen down, so a
-// restarted proxy (or operator) gets every remembered serial denied again, and the count of
-// consecutive proxy failures per rig for the retry backoff.
+// Memory only (like an informer's): the serials denied since the proxy was last seen down or
+// restarted, so a restarted proxy (or operator) gets every remembered serial denied again; the
+// proxy's server certificate as last seen (proxy-identity.ts: a new one means a restart, one
+// our Secrets' CA did not issue means a new CA), read at most every proxyCheckIntervalMs; and
+// the count of consecutive proxy failures per rig for the retry backoff.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { ConditionType, decodeRig, gtRigName, Reason, type Rig, type RigStatus } from '../../api/index.ts';
@@ -29,6 +31,7 @@ import { decideSessions, proxyRetryDelay, type Capacity, type PolicyObject, type
 import { certificateSecret, rigNetworkPolicy, type SecretObject } from './objects.ts';
 import { capacityGated, NETWORK_POLICY_KIND, POD_KIND, SECRET_KIND, type SessionPod } from './pod-state.ts';
 import type { ProxyAdmin, ProxyAdminError } from './proxy-admin.ts';
+import { staleCertificates, tlsProxyProbe, type ProxyProbe, type ProxyServerCertificate } from './proxy-identity.ts';
 
 export interface SessionReconcilerDeps {
   readonly kube: KubeClient;
@@ -47,12 +50,25 @@ export interface SessionReconcilerDeps {
   readonly certificateTTL?: string;
   /** Cap of the retry backoff while the proxy admin API is down (default 30 s). */
   readonly proxyRetryMaxMs?: number;
+  /** How often the proxy's server certificate is read to notice a restart or a new CA (default 30 s). */
+  readonly proxyCheckIntervalMs?: number;
+  /** Reads the proxy's server certificate (default: a TLS handshake with spec.execution.proxyURL). */
+  readonly probe?: ProxyProbe;
   /** Resolves the proxy's host for the NetworkPolicy (default: DNS, every address). */
   readonly resolve?: (host: string) => Promise<string[]>;
   readonly logger?: Logger;
 }
 
 const DEFAULT_TTL = '720h';
+const DEFAULT_PROXY_CHECK_MS = 30_000;
+
+/** The proxy's server certificate as last seen, per proxy URL. */
+interface ProxySeen {
+  readonly checkedAt: number;
+  readonly server?: ProxyServerCertificate;
+  /** Server certificate changes seen so far (restarts of the proxy process). */
+  readonly restarts: number;
+}
 
 async function resolveAll(host: string): Promise<string[]> {
   if (isIP(host) !== 0) return [host];
@@ -81,6 +97,11 @@ export class SessionReconciler {
   readonly #failures = new Map<string, number>();
   /** Per rig: uids of pods admitted (gate removed) whose update the cache has not shown yet. */
   readonly #admitting = new Map<string, Set<string>>();
+  readonly #proxies = new Map<string, ProxySeen>();
+  /** Per rig: the proxy restart count it last acted on. */
+  readonly #restartsSeen = new Map<string, number>();
+  /** Uids of certificate Secrets already reported as issued by a CA the proxy no longer uses. */
+  readonly #staleReported = new Set<string>();
 
   constructor(deps: SessionReconcilerDeps) {
     this.#deps = deps;
@@ -93,6 +114,7 @@ export class SessionReconciler {
       this.#denied.delete(key);
       this.#failures.delete(key);
       this.#admitting.delete(key);
+      this.#restartsSeen.delete(key);
       return undefined;
     }
     const rig = decodeOrThrow(decodeRig, obj);
@@ -104,6 +126,8 @@ export class SessionReconciler {
     const secrets = this.#deps.secrets().filter(mine);
     const networkPolicy = this.#deps.policies().find(mine);
     const namespace = execution?.namespace ?? this.#deps.defaultNamespace;
+    const proxyURL = podMode ? execution.proxyURL : undefined;
+    const stale = proxyURL === undefined ? [] : await this.#checkProxy(key, proxyURL, obj, pods, secrets);
     const denied = this.#denied.get(key) ?? new Set<string>();
     this.#denied.set(key, denied);
     const admitting = this.#stillAdmitting(key, pods);
@@ -122,8 +146,67 @@ export class SessionReconciler {
     if (growing) current = (await this.#deps.status.write(obj, { ...obj.status, execution: { ...obj.status?.execution, ...decision.execution } })) ?? obj;
     const outcome = await this.#act(rig.spec.execution?.proxyAdminURL, decision, denied, admitting);
     for (const e of decision.events) this.#deps.events.event(e.on ?? obj, e.type, e.reason, e.message);
-    await this.#writeStatus(current, decision, outcome, podMode || pods.length > 0, execution?.proxyAdminURL);
-    return this.#requeue(key, outcome, decision);
+    await this.#writeStatus(current, decision, { ...outcome, stale }, podMode || pods.length > 0, execution?.proxyAdminURL);
+    return this.#requeue(key, outcome, decision, proxyURL !== undefined);
+  }
+
+  /**
+   * What the proxy's server certificate says to this rig: after a restart (a count above the one
+   * the rig last saw) its remembered serials are denied again and it says so on itself; the
+   * returned pods hold certificates from a CA the proxy no longer uses.
+   */
+  async #checkProxy(key: string, proxyURL: string, rig: RigObject, pods: readonly SessionPod[], secrets: readonly SecretObject[]): Promise<string[]> {
+    const seen = await this.#readProxy(proxyURL);
+    const known = this.#restartsSeen.get(key);
+    this.#restartsSeen.set(key, seen.restarts);
+    if (known !== undefined && seen.restarts > known) {
+      this.#denied.get(key)?.clear();
+      const remembered = rig.status?.execution?.retiredSerials?.length ?? 0;
+      this.#deps.events.event(rig, 'Warning', Reason.ProxyRestarted,
+        `the gt proxy at ${proxyURL} restarted (it presents a new server certificate); its deny list is held in memory only, so the ${remembered} retired serial(s) remembered in status are denied again`);
+    }
+    return seen.server === undefined ? [] : this.#reportStale(staleCertificates(secrets, seen.server.certificate), pods, proxyURL);
+  }
+
+  /**
+   * The proxy's server certificate, read again once proxyCheckIntervalMs has passed (one read
+   * per proxy URL, shared by the rigs that use it); a new fingerprint counts a restart. A failed
+   * read keeps what was last seen.
+   */
+  async #readProxy(proxyURL: string): Promise<ProxySeen> {
+    const now = this.#deps.clock.now();
+    const seen = this.#proxies.get(proxyURL);
+    if (seen !== undefined && now - seen.checkedAt < (this.#deps.proxyCheckIntervalMs ?? DEFAULT_PROXY_CHECK_MS)) return seen;
+    const result = await (this.#deps.probe ?? tlsProxyProbe)(proxyURL);
+    let next: ProxySeen;
+    if (!result.ok) {
+      this.#log.debug({ proxy: proxyURL, reason: result.message }, 'cannot read the gt proxy\'s server certificate');
+      next = { restarts: 0, ...seen, checkedAt: now };
+    } else {
+      const changed = seen?.server !== undefined && seen.server.fingerprint !== result.value.fingerprint;
+      if (changed) this.#log.warn({ proxy: proxyURL, fingerprint: result.value.fingerprint }, 'the gt proxy restarted: its deny list is empty');
+      next = { checkedAt: now, server: result.value, restarts: (seen?.restarts ?? 0) + (changed ? 1 : 0) };
+    }
+    this.#proxies.set(proxyURL, next);
+    return next;
+  }
+
+  /** Names the pods whose certificates the proxy's CA did not issue; a Warning Event once per Secret. */
+  #reportStale(stale: readonly SecretObject[], pods: readonly SessionPod[], proxyURL: string): string[] {
+    const names: string[] = [];
+    for (const secret of stale) {
+      const owner = secret.metadata?.ownerReferences?.find((o) => o.kind === 'Pod');
+      const pod = pods.find((p) => p.metadata?.uid === owner?.uid);
+      names.push(`${secret.metadata?.namespace ?? ''}/${owner?.name ?? secret.metadata?.name ?? ''}`);
+      const uid = secret.metadata?.uid ?? '';
+      if (this.#staleReported.has(uid)) continue;
+      this.#staleReported.add(uid);
+      this.#deps.events.event(pod ?? secret, 'Warning', Reason.ProxyCAChanged,
+        `the gt proxy at ${proxyURL} presents a certificate from another CA than the one that issued this session's certificate (Secret ${secret.metadata?.name ?? ''}): the proxy will refuse the session's calls; end the session (close its pane, or gt polecat nuke) and its next session gets a certificate from the new CA`);
+    }
+    const current = new Set(stale.map((s) => s.metadata?.uid ?? ''));
+    for (const uid of this.#staleReported) if (!current.has(uid)) this.#staleReported.delete(uid);
+    return names;
   }
 
   /** The pods admitted earlier whose cached copy still carries the gate (dropped once it does not). */
@@ -252,7 +335,7 @@ export class SessionReconciler {
     this.#deps.events.event(pod, 'Normal', Reason.CertificateIssued, `certificate CN ${result.value.cn} issued into Secret ${pod.metadata?.name ?? ''}-cert`);
   }
 
-  async #writeStatus(obj: RigObject, decision: SessionDecision, outcome: ProxyOutcome, relevant: boolean, adminURL: string | undefined): Promise<void> {
+  async #writeStatus(obj: RigObject, decision: SessionDecision, outcome: JudgedOutcome, relevant: boolean, adminURL: string | undefined): Promise<void> {
     const now = this.#deps.clock.now();
     const { retiredSerials: _drop, ...previous } = obj.status?.execution ?? {};
     let status: RigStatus = { ...obj.status, execution: { ...previous, ...decision.execution } };
@@ -277,7 +360,7 @@ export class SessionReconciler {
     }
   }
 
-  #requeue(key: string, outcome: ProxyOutcome, decision: SessionDecision): ReconcileResult {
+  #requeue(key: string, outcome: ProxyOutcome, decision: SessionDecision, watchProxy: boolean): ReconcileResult {
     const denied = this.#denied.get(key);
     if (outcome.unavailable !== undefined) {
       denied?.clear();
@@ -286,7 +369,9 @@ export class SessionReconciler {
       return { requeueAfterMs: proxyRetryDelay(failures, this.#deps.proxyRetryMaxMs) };
     }
     this.#failures.delete(key);
-    return decision.actions.some((a) => a.type === 'issue' || a.type === 'deletePod') ? { requeueAfterMs: 1_000 } : undefined;
+    if (decision.actions.some((a) => a.type === 'issue' || a.type === 'deletePod')) return { requeueAfterMs: 1_000 };
+    // A rig in Pod mode is looked at again to read the proxy's server certificate (a restart).
+    return watchProxy ? { requeueAfterMs: this.#deps.proxyCheckIntervalMs ?? DEFAULT_PROXY_CHECK_MS } : undefined;
   }
 }
 
@@ -297,9 +382,14 @@ export function capacityCondition(c: Capacity): { status: 'True' | 'False'; reas
   return { status: 'False', reason: Reason.AtMaxPods, message: `${runs}; ${c.waiting} wait at the capacity gate (admitted oldest first when one ends)` };
 }
 
+/** What acting found out, plus the session pods whose certificates a CA the proxy left issued. */
+interface JudgedOutcome extends ProxyOutcome {
+  readonly stale?: readonly string[];
+}
+
 /** SessionCredentials from what acting found out (pure). */
 export function credentialsCondition(
-  decision: SessionDecision, outcome: ProxyOutcome, adminURL: string | undefined,
+  decision: SessionDecision, outcome: JudgedOutcome, adminURL: string | undefined,
 ): { status: 'True' | 'False'; reason: Reason; message: string } {
   const waiting = decision.actions.filter((a) => a.type === 'issue').length - outcome.issued;
   if (outcome.unavailable !== undefined) {
@@ -308,6 +398,9 @@ export function credentialsCondition(
   }
   if (outcome.refused.length > 0) {
     return { status: 'False', reason: Reason.CertificateRefused, message: `the gt proxy refused certificates, their pods were deleted: ${outcome.refused.join('; ')}`.slice(0, 2048) };
+  }
+  if (outcome.stale !== undefined && outcome.stale.length > 0) {
+    return { status: 'False', reason: Reason.ProxyCAChanged, message: `the gt proxy's CA is not the one that issued the certificates of ${outcome.stale.length} session pod(s); the proxy will refuse them until their sessions end: ${outcome.stale.join(', ')}`.slice(0, 2048) };
   }
   if (decision.problems.length > 0) return { status: 'False', reason: Reason.InvalidNetworkPolicy, message: decision.problems.join('; ') };
   const pods = decision.execution.sessionPods ?? 0;

@@ -139,7 +139,7 @@ describe('session controller (Pod execution) through the embedded API server, lo
       healthAddr: '0',
       leaderElection: { enabled: false, namespace: 'default', name: 'x', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
       shutdownTimeoutMs: 5_000,
-      podExecution: { namespace: NS, proxyRetryMaxMs: 2_000 },
+      podExecution: { namespace: NS, proxyRetryMaxMs: 2_000, proxyCheckIntervalMs: 500 },
       // Debug level for the API server's request log only (every other line is dropped unparsed).
       logger: createLogger({ level: 'debug', destination: requestLog }),
     });
@@ -317,6 +317,19 @@ describe('session controller (Pod execution) through the embedded API server, lo
     }, 20_000, 100);
     assert.equal(remembered.polecat, polecats.cert);
     assert.ok((await events('SessionRetired')).some((e) => e.involvedObject.name === name));
+  });
+
+  test('a restarted proxy (new server certificate, empty deny list): the remembered serials are denied again, with a ProxyRestarted Event', async () => {
+    const remembered = (await rig('gastown')).status?.execution?.retiredSerials?.map((r) => r.serial) ?? [];
+    assert.ok(remembered.length > 0, 'the retirement test left a remembered serial');
+    await proxy?.close();
+    proxy = await startProxy({ townRoot: root, host: '127.0.0.1', port: proxyPort, adminHost: '127.0.0.1', adminPort });
+    assert.equal(proxy.deny.size, 0, 'a new proxy process starts with an empty deny list');
+    await eventually('every remembered serial denied at the new proxy', () => (remembered.every((s) => proxy?.deny.has(s)) ? true : undefined), 30_000, 100);
+    const restarted = await eventually('the ProxyRestarted Event on the Rig', async () => (await core.listNamespacedEvent({ namespace: 'default' })).items
+      .find((e) => e.reason === 'ProxyRestarted' && e.involvedObject.name === 'gastown'), 20_000, 100);
+    assert.equal(restarted.type, 'Warning');
+    assert.match(restarted.message ?? '', /restarted \(it presents a new server certificate\).*denied again/);
   });
 
   test('sweep: a pod for a polecat gt never had, and a Secret without a pod, are deleted', async () => {
