@@ -2,11 +2,14 @@
 // settings (`<rig>/settings/config.json`, `runtime.exec_wrapper`, docs/pod-execution.md).
 //
 // gt configuration is the user's: the operator only reads the file and, when the two disagree,
-// says in the ExecutionWired condition exactly which line to add or which field to set. The
-// read is I/O (readExecWrapper); the judgement is pure (executionWiring).
+// says in the ExecutionWired condition exactly which line to add or which field to set. A Pod
+// mode rig whose gt name the proxy certificate CN cannot carry is reported first: no wiring
+// makes its sessions run (the wrapper refuses them before any pod). The read is I/O
+// (readExecWrapper); the judgement is pure (executionWiring).
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { ConditionType, Reason, type Rig } from '../../api/index.ts';
+import { ConditionType, gtRigName, Reason, type Rig } from '../../api/index.ts';
+import { certificateCN } from '../../execution/session-pod.ts';
 
 /** The wrapper argv the rig's settings must carry for Pod mode. */
 export const SESSION_WRAPPER_ARGV = ['gastown-operator', 'session', '--'] as const;
@@ -77,6 +80,14 @@ export function executionWiring(rig: Pick<Rig, 'spec'>, wrapper: WrapperCheck): 
     return { type, status: 'False', reason: Reason.RigSettingsUnreadable, message: `${settings} cannot be read: ${wrapper.message}` };
   }
   const ours = wrapper.kind === 'set' && isSessionWrapper(wrapper.argv);
+  // Any valid polecat name: only the rig's part of the CN is judged here.
+  const identity = certificateCN(gtRigName(rig), 'polecat');
+  if (podMode && !identity.ok) {
+    return {
+      type, status: 'False', reason: Reason.InvalidIdentity,
+      message: `${identity.error.message}: the session wrapper refuses this rig's polecats and the gt proxy cannot issue their certificates; run the rig with spec.execution.mode: Local`,
+    };
+  }
   if (podMode && ours) {
     return { type, status: 'True', reason: Reason.PodExecutionWired, message: `gt starts this rig's sessions through ${wrapper.argv.join(' ')}` };
   }

@@ -73,6 +73,19 @@ describe('executionWiring', () => {
     assert.equal(executionWiring(rigObject(POD), { kind: 'unreadable', message: 'EACCES' })?.reason, Reason.RigSettingsUnreadable);
   });
 
+  test('a Pod mode rig whose gt name the certificate CN cannot carry: InvalidIdentity whatever the wrapper', () => {
+    const named = (localPath: string, execution?: unknown): Rig =>
+      parseRig({ metadata: { name: 'my-rig' }, spec: { localPath, ...(execution ? { execution } : {}) } });
+    for (const wrapper of [OURS, { kind: 'unset' } as const]) {
+      const bad = executionWiring(named('/town/my-rig', POD), wrapper);
+      assert.deepEqual([bad?.status, bad?.reason], ['False', Reason.InvalidIdentity]);
+      assert.match(bad?.message ?? '', /rig name "my-rig" cannot be carried by the proxy certificate CN gt-<rig>-<name> \(letters, digits and _ only\).*mode: Local/);
+    }
+    // `_` is carried; a Local rig is not judged.
+    assert.equal(executionWiring(named('/town/my_rig', POD), OURS)?.reason, Reason.PodExecutionWired);
+    assert.equal(executionWiring(named('/town/my-rig'), { kind: 'unset' }), undefined);
+  });
+
   test('decideRig sets the condition with an Event on change, and removes it for a plain Local rig', () => {
     const town = { ok: true as const, ...dataOf({ rigs: [rig('gastown', 'operational', 'gt')], polecats: [polecat('gastown', 'nux')], convoys: [], beads: new Map() }, NOW) };
     const podRig = rigObject(POD);
