@@ -304,18 +304,17 @@ export class SessionReconciler {
   async #issue(action: Extract<SessionAction, { type: 'issue' }>, adminURL: string | undefined, outcome: ProxyOutcome): Promise<void> {
     const { pod, identity } = action;
     const where = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
-    if (adminURL === undefined) {
-      outcome.unavailable ??= { kind: 'Unavailable', message: 'spec.execution.proxyAdminURL is not set' };
-      return;
-    }
-    if (outcome.unavailable !== undefined) return;
+    // Every pod left waiting says why (`kubectl describe pod`), though the proxy is asked once
+    // per pass: after the first failure the others are not sent to a proxy known to be down.
+    const waiting = (error: ProxyAdminError, why: string): void => {
+      outcome.unavailable ??= error;
+      this.#deps.events.event(pod, 'Warning', Reason.ProxyUnavailable, `no certificate for ${where} yet: ${why}; retrying`);
+    };
+    if (adminURL === undefined) return waiting({ kind: 'Unavailable', message: 'spec.execution.proxyAdminURL is not set' }, 'spec.execution.proxyAdminURL is not set');
+    if (outcome.unavailable !== undefined) return waiting(outcome.unavailable, `the gt proxy admin API is unreachable (${outcome.unavailable.message})`);
     const result = await this.#deps.proxy.issueCert(adminURL, identity.rig, identity.polecat, this.#deps.certificateTTL ?? DEFAULT_TTL);
     if (!result.ok) {
-      if (result.error.kind === 'Unavailable') {
-        outcome.unavailable = result.error;
-        this.#deps.events.event(pod, 'Warning', Reason.ProxyUnavailable, `no certificate for ${where} yet: the gt proxy admin API is unreachable (${result.error.message}); retrying`);
-        return;
-      }
+      if (result.error.kind === 'Unavailable') return waiting(result.error, `the gt proxy admin API is unreachable (${result.error.message})`);
       outcome.refused.push(`${where}: ${result.error.message}`);
       this.#deps.events.event(pod, 'Warning', Reason.CertificateRefused, `the gt proxy refused a certificate for ${identity.rig}/${identity.polecat} (${result.error.message}); session pod deleted`);
       await this.#deps.kube.delete(POD_KIND, refOf(pod), pod.metadata?.uid).catch((error: unknown) => {
@@ -342,7 +341,7 @@ export class SessionReconciler {
     if (!relevant) {
       status = withoutCondition(status, ConditionType.SessionCredentials);
     } else {
-      const c = credentialsCondition(decision, outcome, adminURL);
+      const c = credentialsCondition(decision, outcome, adminURL, obj.status?.conditions?.find((x) => x.type === ConditionType.SessionCredentials));
       status = withCondition(status, ConditionType.SessionCredentials, c.status, c.reason, c.message, now);
     }
     const capacity = decision.capacity;
@@ -387,9 +386,14 @@ interface JudgedOutcome extends ProxyOutcome {
   readonly stale?: readonly string[];
 }
 
-/** SessionCredentials from what acting found out (pure). */
+/**
+ * SessionCredentials from what acting found out (pure). A refusal stays until a certificate is
+ * issued again for the rig: its pod is deleted at once, so the next pass sees nothing to do, and
+ * "every running pod has its certificate" would hide why the session never started.
+ */
 export function credentialsCondition(
   decision: SessionDecision, outcome: JudgedOutcome, adminURL: string | undefined,
+  previous?: { readonly reason: string; readonly message: string },
 ): { status: 'True' | 'False'; reason: Reason; message: string } {
   const waiting = decision.actions.filter((a) => a.type === 'issue').length - outcome.issued;
   if (outcome.unavailable !== undefined) {
@@ -403,6 +407,7 @@ export function credentialsCondition(
     return { status: 'False', reason: Reason.ProxyCAChanged, message: `the gt proxy's CA is not the one that issued the certificates of ${outcome.stale.length} session pod(s); the proxy will refuse them until their sessions end: ${outcome.stale.join(', ')}`.slice(0, 2048) };
   }
   if (decision.problems.length > 0) return { status: 'False', reason: Reason.InvalidNetworkPolicy, message: decision.problems.join('; ') };
+  if (previous?.reason === Reason.CertificateRefused && outcome.issued === 0) return { status: 'False', reason: Reason.CertificateRefused, message: previous.message };
   const pods = decision.execution.sessionPods ?? 0;
   return { status: 'True', reason: Reason.CertificatesIssued, message: `${pods} session pod(s); every running one has its certificate` };
 }

@@ -144,6 +144,14 @@ describe('SessionCredentials', () => {
     assert.equal(credentialsCondition(d, { refused: ['gt/p: HTTP 403'], issued: 0 }, 'http://x').reason, 'CertificateRefused');
     assert.deepEqual(credentialsCondition(d, { refused: [], issued: 1 }, 'http://x').status, 'True');
   });
+
+  test('a refusal stays until a certificate is issued again (its pod is gone at once)', () => {
+    const refused = { reason: 'CertificateRefused', message: 'the gt proxy refused certificates, their pods were deleted: gt/p: HTTP 403' };
+    const idle = decideSessions(obs());
+    assert.deepEqual(credentialsCondition(idle, { refused: [], issued: 0 }, 'http://x', refused), { status: 'False', ...refused });
+    assert.equal(credentialsCondition(d, { refused: [], issued: 1 }, 'http://x', refused).reason, 'CertificatesIssued');
+    assert.equal(credentialsCondition(idle, { refused: [], issued: 0 }, 'http://x', { reason: 'ProxyUnavailable', message: 'down' }).reason, 'CertificatesIssued', 'the proxy back: True');
+  });
 });
 
 describe('podFailure', () => {
