@@ -214,7 +214,7 @@ async function planSession(flags: SessionFlags, argv: readonly string[], env: No
   if (!found.ok) throw new Refused(found.problem.message);
   const execution = found.execution;
   const namespace = execution.namespace ?? flags.namespace;
-  const sessionEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[0].startsWith('GT_')));
+  const sessionEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   const manifest = buildSessionPod({
     rig: identity.value.rig, polecat: identity.value.polecat, namespace, execution, argv, env: sessionEnv, branch: branch.value,
   });

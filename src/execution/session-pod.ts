@@ -58,11 +58,18 @@ export interface SessionPodInput {
   readonly execution: Execution & { readonly pod: PodTemplate; readonly proxyURL: string };
   /** The agent argv gt gave the wrapper (after `--`). */
   readonly argv: readonly string[];
-  /** gt's session env to pass on (GT_* identity variables), already filtered by the caller. */
+  /** The pane's environment; only gt's polecat identity exports (SESSION_ENV) are passed on. */
   readonly env: Readonly<Record<string, string>>;
   /** The branch the polecat works on (cloned by the init container). */
   readonly branch: string;
 }
+
+/**
+ * gt's polecat session exports that mean something inside the pod (its identity, docs/sim-sessions.md).
+ * Nothing else of the pane's environment goes in: the pane inherits the tmux server's environment
+ * (host paths such as GT_ROOT, tool settings, anything named GT_*), none of it the pod's business.
+ */
+const SESSION_ENV = ['GT_ROLE', 'GT_RIG', 'GT_POLECAT', 'GT_SESSION', 'GT_AGENT', 'GT_PROCESS_NAMES'] as const;
 
 const CERT_DIR = '/var/run/gastown/proxy';
 const WORKDIR = '/work/repo';
@@ -85,7 +92,7 @@ export function buildSessionPod(input: SessionPodInput): Record<string, unknown>
     { name: 'GIT_SSL_KEY', value: `${CERT_DIR}/tls.key` },
     { name: 'HOME', value: '/work/home' },
   ];
-  const gtEnv = Object.entries(input.env).filter(([k]) => k.startsWith('GT_') && !k.startsWith('GT_PROXY_')).map(([k, v]) => ({ name: k, value: v }));
+  const gtEnv = SESSION_ENV.filter((k) => input.env[k] !== undefined).map((k) => ({ name: k, value: input.env[k] ?? '' }));
   const securityContext = { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
   const mounts = [
     { name: 'proxy-cert', mountPath: CERT_DIR, readOnly: true },

@@ -34,7 +34,7 @@ describe('session pod', () => {
   test('the manifest: TTY agent, init clone through the proxy, Secret-only credentials, no host mounts', () => {
     const pod = buildSessionPod({
       rig: 'gastown', polecat: 'nux', namespace: 'polecats', execution: { ...execution, pod: execution.pod!, proxyURL: execution.proxyURL! },
-      argv: ['claude', '--dangerously-skip-permissions'], env: { GT_RIG: 'gastown', GT_POLECAT: 'nux', GT_PROXY_URL: 'spoofed', PATH: '/x' },
+      argv: ['claude', '--dangerously-skip-permissions'], env: { GT_RIG: 'gastown', GT_POLECAT: 'nux', GT_SESSION: 'gt-nux', GT_PROXY_URL: 'spoofed', GT_ROOT: '/home/me/gt', GT_SIM_NODE: '/opt/node', PATH: '/x' },
       branch: 'polecat/nux-abc',
     }) as { metadata: { name: string }; spec: Record<string, unknown> & { containers: Array<Record<string, unknown>>; initContainers: Array<Record<string, unknown>>; volumes: Array<Record<string, unknown>> } };
     const json = JSON.stringify(pod);
@@ -47,6 +47,8 @@ describe('session pod', () => {
     assert.deepEqual(env.filter((e) => e.name === 'GT_PROXY_URL').map((e) => e.value), ['https://gt-proxy:9876']);
     assert.ok(env.some((e) => e.name === 'GT_POLECAT' && e.value === 'nux'));
     assert.equal(env.some((e) => e.name === 'PATH'), false);
+    // Only gt's identity exports: host paths and other GT_* settings of the pane stay out.
+    assert.deepEqual(env.filter((e) => e.name.startsWith('GT_') && !e.name.startsWith('GT_PROXY_')).map((e) => e.name), ['GT_RIG', 'GT_POLECAT', 'GT_SESSION']);
     assert.ok(env.some((e) => e.name === 'ANTHROPIC_API_KEY'));
     assert.deepEqual(pod.spec.initContainers[0]!.command, ['git', 'clone', '--branch', 'polecat/nux-abc', '--', 'https://gt-proxy:9876/v1/git/gastown', '/work/repo']);
     assert.deepEqual(pod.spec.volumes[0], { name: 'proxy-cert', secret: { secretName: sessionSecretName(pod.metadata.name), defaultMode: 0o400 } });
