@@ -59,6 +59,16 @@ class TerminalOutput extends StreamOutput {
   }
 }
 
+/**
+ * What a failed attach says. client-node rejects with the WebSocket's error event (not an
+ * Error): its `message` is what went wrong ("Unexpected server response: 400").
+ */
+export function attachFailure(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' && error.message !== '') return error.message;
+  return String(error);
+}
+
 export class PaneSession {
   private readonly pane: Pane;
   private readonly pending: Buffer[] = [];
@@ -86,7 +96,7 @@ export class PaneSession {
       ws = await new Attach(kubeConfig).attach(namespace, pod, AGENT_CONTAINER, output, null, stdin, true);
     } catch (error) {
       output.destroy();
-      throw error;
+      throw new Error(`cannot open the attach stream: ${attachFailure(error)}`);
     }
     this.current = stdin;
     onOpen();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { defaultRigViewName, readBranch, sessionIdentity, validBranch } from '../../../src/execution/session-identity.ts';
 import { sessionPodName } from '../../../src/execution/session-pod.ts';
+import { attachFailure } from '../../../src/execution/session-attach.ts';
 import { isFinished, podProgress } from '../../../src/execution/session-pods.ts';
 
 describe('session identity', () => {
@@ -101,4 +102,11 @@ describe('session pod progress', () => {
     assert.equal(isFinished(pod({ phase: 'Running' }, true)), true, 'a pod being deleted is not attached to again');
     assert.equal(isFinished(pod({ phase: 'Pending' })), false);
   });
+});
+
+test('a failed attach says what went wrong, whatever client-node rejected with', () => {
+  // client-node rejects with the WebSocket's error event, not an Error.
+  assert.equal(attachFailure({ type: 'error', message: 'Unexpected server response: 400', target: {} }), 'Unexpected server response: 400');
+  assert.equal(attachFailure(new Error('socket hang up')), 'socket hang up');
+  assert.equal(attachFailure('closed'), 'closed');
 });
