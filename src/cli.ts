@@ -70,6 +70,7 @@ export function buildCli(): Command {
     .option('--pod-execution', 'run the session controller for rigs in Pod mode: certificates, sweeping, NetworkPolicies (needs the pod-execution RBAC)', false)
     .addOption(new Option('--pod-namespace <ns>', "with --pod-execution: namespace of session pods when a Rig's spec.execution.namespace is unset (default: --namespace)"))
     .addOption(new Option('--proxy-check-interval <duration>', "with --pod-execution: how often the gt proxy's server certificate is read to notice a restart (its deny list is then empty: retired serials are denied again) or a new CA").argParser(positiveDuration).default(30_000, '30s'))
+    .addOption(new Option('--proxy-retry-max <duration>', 'with --pod-execution: longest wait between two tries of a gt proxy admin API that is down (backoff from 1s, doubling)').argParser(positiveDuration).default(30_000, '30s'))
     // Observability
     .addOption(new Option('--metrics-addr <addr>', 'Prometheus /metrics listen address ("0" disables; in a pod use :8080)').default('127.0.0.1:8080'))
     .addOption(new Option('--health-addr <addr>', '/healthz and /readyz listen address ("0" disables; in a pod use :8081)').default('127.0.0.1:8081'))

@@ -38,6 +38,7 @@ export interface RunFlags {
   podExecution: boolean;
   podNamespace?: string;
   proxyCheckInterval: number;
+  proxyRetryMax: number;
   metricsAddr: string;
   healthAddr: string;
   leaderElect: boolean;
@@ -110,7 +111,7 @@ function toConfig(flags: RunFlags, town: OperatorConfig['town'], dataDir: string
       retryPeriodMs: flags.retryPeriod,
     },
     shutdownTimeoutMs: flags.shutdownTimeout,
-    ...(flags.podExecution ? { podExecution: { namespace: flags.podNamespace ?? flags.namespace, proxyCheckIntervalMs: flags.proxyCheckInterval } } : {}),
+    ...(flags.podExecution ? { podExecution: { namespace: flags.podNamespace ?? flags.namespace, proxyCheckIntervalMs: flags.proxyCheckInterval, proxyRetryMaxMs: flags.proxyRetryMax } } : {}),
     logger,
   };
 }
