@@ -2,13 +2,14 @@
 // server, bundled simulator), driven only with the real kubectl; the town moves only through
 // the simulator's own CLI (what an agent or a person at the `gt` prompt would do).
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eventually } from '../../helpers/eventually.ts';
+import { spawnLogged, type LoggedProcess } from '../../helpers/process.ts';
 
 /** The walkthrough drives whole processes: a minute of patience, checked every 300 ms. */
 const patiently = <T>(what: string, check: () => T | Promise<T>, timeoutMs = 60_000): Promise<Exclude<T, undefined | false>> =>
@@ -18,27 +19,20 @@ const exec = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const KUBECTL = '/usr/bin/kubectl';
 
-interface Operator { child: ChildProcess; stderr: () => string; exited: Promise<number | null> }
-
-function startOperator(dataDir: string, home: string): Operator {
-  const child = spawn(process.execPath, [
+function startOperator(dataDir: string, home: string): LoggedProcess {
+  return spawnLogged(process.execPath, [
     path.join(ROOT, 'src/main.ts'), 'run', '--simulate', '--data-dir', dataDir, '--sim-activity', 'off',
     '--sync-interval', '3s', '--metrics-addr', '127.0.0.1:0', '--health-addr', '127.0.0.1:0', '--log-format', 'json',
   ], {
     // No kubeconfig of the machine's may leak in: the walkthrough is the embedded default.
     env: { ...process.env, HOME: home, GT_SIM_NODE: process.execPath, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let err = '';
-  child.stderr?.on('data', (chunk: Buffer) => { err += chunk.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stderr: () => err, exited };
 }
 
 
 describe('README walkthrough: run, then drive it with kubectl', () => {
   let dir: string;
-  let op: Operator;
+  let op: LoggedProcess;
   let kubeconfig: string;
   const kubectl = async (...args: string[]): Promise<string> =>
     (await exec(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 })).stdout;

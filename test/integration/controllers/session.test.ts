@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,17 +26,9 @@ import { addBead, readCalls, removePolecatOutside, slingOutside } from '../../..
 import { startProxy, type RunningProxy } from '../../../sim/src/proxy/server.ts';
 import { createTown, DEFAULT_RIGS } from '../../../sim/src/town.ts';
 import { eventually } from '../../helpers/eventually.ts';
+import { freePort } from '../../helpers/process.ts';
 
 const NS = 'sessions';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
 
 type SecretObj = KubeObject & { data?: Record<string, string> };
 
