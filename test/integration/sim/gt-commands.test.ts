@@ -103,16 +103,16 @@ describe('gt read commands', () => {
     // gt v1.0's shape (v1.2's workstate fields and PENDING_MR: versions.test.ts).
     const check = async (name: string): Promise<Record<string, unknown>> =>
       parseJson<Record<string, unknown>>((await gt(town.root, ['polecat', 'check-recovery', `beads/${name}`, '--json'], onVersion('1.0'))).stdout);
-    // A working polecat never ran gt done: no self-report on its agent bead -> "", named as a blocker.
+    // A working polecat never ran gt done: no self-report on its agent bead -> "" (v1.0 prints no
+    // blockers: they came with v1.2's workstate, docs/gt-versions.md).
     const working = await check('furiosa');
-    assert.deepEqual(Object.keys(working), ['rig', 'polecat', 'cleanup_status', 'needs_recovery', 'verdict', 'branch', 'issue', 'blockers']);
+    assert.deepEqual(Object.keys(working), ['rig', 'polecat', 'cleanup_status', 'needs_recovery', 'verdict', 'branch', 'issue']);
     assert.equal(working['cleanup_status'], '');
     assert.equal(working['verdict'], 'NEEDS_RECOVERY');
-    assert.deepEqual(working['blockers'], ['cleanup_status=<missing>']);
     // nux self-reported clean (gt done) but has commits on its branch that never reached the queue.
     assert.deepEqual(await check('nux'), {
       rig: 'beads', polecat: 'nux', cleanup_status: 'clean', needs_recovery: true, verdict: 'NEEDS_MQ_SUBMIT', branch: 'polecat/nux',
-      mq_status: 'not_submitted', blockers: ['mq_status=not_submitted'],
+      mq_status: 'not_submitted',
     });
     // Idle after gt done with nothing ahead of the integration branch: nothing to submit.
     await control.makeDirty(town.root, 'beads', 'nux', { unpushedCommits: 0, uncommittedFiles: [] });
