@@ -198,11 +198,10 @@ function startOperator(env: Env, split: boolean): ChildProcess {
   const flags = ['run', '--simulate', '--data-dir', env.dataDir, '--sim-activity', 'off', '--sync-interval', `${SYNC_INTERVAL_S}s`,
     '--metrics-addr', `127.0.0.1:${env.metricsPort}`, '--health-addr', '0', '--log-format', 'json', '--log-level', 'warn',
     ...(split ? ['--kubeconfig', env.kubeconfig, '--install-crds', 'true'] : ['--apiserver-port', String(env.apiPort)])];
-  const nodeOptions = args['cpu-prof'] ? `--cpu-prof --cpu-prof-dir=${path.resolve(args['cpu-prof'])}` : '';
-  const proc = spawn(LAUNCHER, flags, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
-  });
+  // Node refuses --cpu-prof in NODE_OPTIONS: a profiled operator runs on this Node with the flags
+  // (the launcher runs the same Node on the same entry point).
+  const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`, path.join(ROOT, 'src/main.ts')] : [];
+  const proc = spawn(profile.length > 0 ? process.execPath : LAUNCHER, [...profile, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
   let tail = '';
   lines(proc.stderr, (l) => {
     tail = `${tail}\n${l}`.slice(-4_000);
