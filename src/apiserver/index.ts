@@ -211,8 +211,14 @@ export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}
         await node?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => {
-            persistence.close();
-            resolve();
+            // The last writes (the node's, the lifecycle's) reach the disk before the database closes.
+            store.durable().then(
+              () => undefined,
+              (err: unknown) => logger.error({ err }, 'the last writes could not be synced before closing'),
+            ).finally(() => {
+              persistence.close();
+              resolve();
+            });
           });
           // Watches are long-lived: end them so close() does not wait for their timeouts.
           for (const socket of sockets) socket.destroy();

@@ -2,13 +2,19 @@
 // resource-version counter across all types (like etcd's revision).
 //
 // Guarantees:
-// - `apply` is atomic: it persists the batch first (throws → nothing changed), then updates
-//   memory, appends to the history and notifies watches, all in one synchronous run.
+// - `apply` is atomic: it commits the batch to the persistence first (throws → nothing
+//   changed), then updates memory, appends to the history and notifies watches, all in one
+//   synchronous run.
+// - Durability is group-committed (storage/group-commit.ts): `durable()` resolves once every
+//   change so far is forced to disk. The HTTP layer acknowledges a write only then. Readers and
+//   watchers may see a change up to one sync before that (it is committed, so it survives a
+//   crash of the process, and it is on disk within one fsync).
 // - Versions strictly increase, one per changed object, and are never reused after a restart.
 // - Stored objects are never mutated; readers that want to modify must copy (see meta.ts clone).
 import type { Change } from './watch/events.ts';
 import { ChangeHistory } from './watch/history.ts';
 import type { WatchHub } from './watch/hub.ts';
+import { GroupCommit } from './storage/group-commit.ts';
 import type { Persistence, PersistedWrite } from './storage/types.ts';
 import type { KubeObject } from './types.ts';
 
@@ -30,6 +36,7 @@ export class ObjectStore {
   private readonly persistence: Persistence;
   private readonly hub: WatchHub;
   readonly history: ChangeHistory;
+  private readonly groupCommit: GroupCommit;
   private currentVersion: number;
 
   constructor(persistence: Persistence, hub: WatchHub, historySize: number) {
@@ -39,6 +46,17 @@ export class ObjectStore {
     for (const rec of loaded.records) this.table(rec.key).set(`${rec.namespace}/${rec.name}`, rec.object);
     this.currentVersion = loaded.lastVersion;
     this.history = new ChangeHistory(historySize, loaded.lastVersion);
+    this.groupCommit = new GroupCommit(() => persistence.sync(), loaded.lastVersion);
+  }
+
+  /** Resolves once every change up to `version` (default: all so far) is on disk. */
+  durable(version: number = this.currentVersion): Promise<void> {
+    return this.groupCommit.durable(version);
+  }
+
+  /** Disk syncs completed so far (each covers every write committed before it started). */
+  get syncs(): number {
+    return this.groupCommit.syncs;
   }
 
   get version(): number {
@@ -88,8 +106,11 @@ export class ObjectStore {
       changes.push({ type, version, key: w.key, namespace: w.namespace, name: w.name, object, prev });
       persisted.push({ key: w.key, namespace: w.namespace, name: w.name, object: w.object === undefined ? undefined : object, version });
     }
+    // After a failed sync the disk may have lost writes memory still has: accept no more.
+    if (this.groupCommit.failure !== undefined) throw this.groupCommit.failure;
     this.persistence.commit(persisted);
     this.currentVersion = version;
+    this.groupCommit.committed(version);
     for (const change of changes) {
       const table = this.table(change.key);
       const id = `${change.namespace}/${change.name}`;

@@ -1,7 +1,8 @@
 // The server's state and the one write path every verb goes through.
 //
-// `commit` persists a batch through the ObjectStore (durable before anything is visible) and
-// then runs the lifecycle rules that follow from it (CRD serving, namespace and CRD cleanup).
+// `commit` commits a batch through the ObjectStore (the HTTP layer answers the client once the
+// store says it is on disk) and then runs the lifecycle rules that follow from it (CRD serving,
+// namespace and CRD cleanup).
 // Everything here is synchronous, so a request's read-check-write is atomic with respect to
 // every other request: optimistic concurrency reduces to comparing resourceVersions.
 import type { Logger } from '../../observability/logger.ts';

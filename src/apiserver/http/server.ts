@@ -1,7 +1,7 @@
 // The HTTP front: authentication, routing, verb dispatch, content negotiation and error
 // rendering. Every failure becomes a Status body with the right code (toApiError), so no input
 // can crash the process: handlers are synchronous over the store and each request's promise is
-// caught here.
+// caught here. A write is answered only once the store says it is on disk (`replyDurable`).
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
@@ -254,6 +254,7 @@ class RequestHandler {
         await readBody(req, this.opts.maxBodyBytes);
         const type = this.lookup({ ...r, subresource: undefined });
         deleteObject(this.core, type, r.namespace, r.name, { dryRun: false, preconditions: {} });
+        await this.core.store.durable();
         return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
       }
       default:
@@ -312,31 +313,31 @@ class RequestHandler {
       case 'create': {
         if (type.review !== undefined) return this.reply(res, 201, mode, type.review(reviewBody(parseBody(req.headers['content-type'], body, expected), expected)));
         const result = createObject(this.core, type, r.namespace, parseBody(req.headers['content-type'], body, expected), opts);
-        return this.reply(res, 201, mode, shape(result.object));
+        return this.replyDurable(res, 201, mode, shape(result.object));
       }
       case 'update': {
         const result = updateObject(this.core, type, r.namespace, name, sub, parseBody(req.headers['content-type'], body, expected), opts);
-        return this.reply(res, result.created ? 201 : 200, mode, shape(result.object));
+        return this.replyDurable(res, result.created ? 201 : 200, mode, shape(result.object));
       }
       case 'patch': {
         const force = query.get('force') === 'true';
         const fieldManager = query.get('fieldManager') ?? undefined;
         const contentType = baseMediaType(req.headers['content-type']);
         const result = patchObject(this.core, { type, namespace: r.namespace, name, subresource: sub, contentType, body: body.toString('utf8'), fieldManager, force }, opts);
-        return this.reply(res, result.created ? 201 : 200, mode, shape(result.object));
+        return this.replyDurable(res, result.created ? 201 : 200, mode, shape(result.object));
       }
       case 'delete': {
         const options = body.toString('utf8').trim() === '' ? undefined : parseBody(req.headers['content-type'] ?? 'application/json', body, { apiVersion: 'v1', kind: 'DeleteOptions' });
         const result = deleteObject(this.core, type, r.namespace, name, deleteOptionsFrom(options, opts.dryRun));
         const payload = result.removed && !type.returnDeletedObject ? deleteSuccessStatus(type, result.object) : shape(result.object);
-        return this.reply(res, 200, mode, payload);
+        return this.replyDurable(res, 200, mode, payload);
       }
       default:
         return this.deleteCollection(res, type, r, query, mode, opts);
     }
   }
 
-  private deleteCollection(res: ServerResponse, type: ResourceType, r: ResourceRoute, query: URLSearchParams, mode: OutputMode, opts: WriteOptions): void {
+  private deleteCollection(res: ServerResponse, type: ResourceType, r: ResourceRoute, query: URLSearchParams, mode: OutputMode, opts: WriteOptions): Promise<void> {
     const sel = selectionFrom(type, r.namespace, query);
     const { list, items } = listObjects(this.core, type, sel, new URLSearchParams());
     const deleted: KubeObject[] = [];
@@ -344,7 +345,7 @@ class RequestHandler {
       const stored = this.core.store.get(type.storageKey, type.namespaced ? (metaString(item, 'namespace') ?? '') : '', metaString(item, 'name') ?? '');
       if (stored !== undefined) deleted.push(this.core.present(type, deleteStored(this.core, type, stored, opts.dryRun).object));
     }
-    this.reply(res, 200, mode, shapeList(mode, type, { ...list, items: deleted }, deleted, query));
+    return this.replyDurable(res, 200, mode, shapeList(mode, type, { ...list, items: deleted }, deleted, query));
   }
 
   private watch(res: ServerResponse, type: ResourceType, r: ResourceRoute, query: URLSearchParams, mode: OutputMode): void {
@@ -387,6 +388,15 @@ class RequestHandler {
         },
       },
     );
+  }
+
+  /**
+   * The answer to a write, sent once everything committed so far is on disk (group commit: the
+   * sync also covers the writes of other requests in flight). A failed sync becomes a 500.
+   */
+  private async replyDurable(res: ServerResponse, code: number, mode: OutputMode, body: unknown): Promise<void> {
+    await this.core.store.durable();
+    this.reply(res, code, mode, body);
   }
 
   private reply(res: ServerResponse, code: number, mode: OutputMode, body: unknown): void {

@@ -14,6 +14,10 @@ export class MemoryPersistence implements Persistence {
     // Nothing to persist: the caller's in-memory store is the only copy.
   }
 
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
   getSetting(name: string): string | undefined {
     return this.settings.get(name);
   }
