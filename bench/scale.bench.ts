@@ -14,7 +14,7 @@
 //   - kill -9 of the operator and a restart on the same data: time until every view is Ready
 //     and no status write follows (settled).
 // Run: npm run bench:scale [-- --quick] [-- --towns 1,50x10,100x100] [-- --idle 120]
-//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --out FILE]
+//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --keep] [-- --out FILE]
 //      -> bench/results/scale-last-run.md (the findings and the before/after figures are kept
 //      by hand in bench/results/scale.md)
 // The machine's load (uptime) is printed with every figure: timings on a shared machine vary.
@@ -46,6 +46,8 @@ const { values: args } = parseArgs({
     'restart-only': { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    // Keep each town's directory (the simulator's call log with timestamps, the API server's data).
+    keep: { type: 'boolean', default: false },
     'timeout': { type: 'string' },
     out: { type: 'string' },
   },
@@ -494,7 +496,8 @@ async function runTown(town: Town, split: boolean, idleSeconds: number, withRest
   } finally {
     await stop(procs.operator);
     await stop(procs.apiserver);
-    rmSync(env.dir, { recursive: true, force: true });
+    if (args.keep) log(`kept ${env.dir}`);
+    else rmSync(env.dir, { recursive: true, force: true });
   }
 }
 
