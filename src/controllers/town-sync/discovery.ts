@@ -83,9 +83,17 @@ export function specFor(polecat: PolecatListItem): PolecatSpec {
     : { rig: polecat.rig, desiredState: DesiredState.Idle };
 }
 
-/** A Polecat of `rig` waiting for the result of its own sling of `bead`. */
-function slingInFlight(p: Polecat, rig: string, bead: string | undefined): boolean {
-  return bead !== undefined && !p.status?.gtName && p.spec.rig === rig && p.spec.beadID === bead && p.spec.desiredState === DesiredState.Working;
+/**
+ * The `rig|bead` pairs of Polecats waiting for the result of their own sling (Working, a bead,
+ * no gt polecat yet): a gt polecat of that rig working on that bead is theirs. A set, so a plan
+ * costs O(views + polecats), not their product (10,000 x 10,000 at 100 rigs x 100 polecats).
+ */
+function slingsInFlight(polecats: readonly Polecat[]): Set<string> {
+  const out = new Set<string>();
+  for (const p of polecats) {
+    if (!p.status?.gtName && p.spec.beadID !== undefined && p.spec.desiredState === DesiredState.Working) out.add(`${p.spec.rig}|${p.spec.beadID}`);
+  }
+  return out;
 }
 
 function hash6(text: string): string {
@@ -149,9 +157,10 @@ export function planDiscovery(snapshot: TownSnapshot | undefined, polecats: read
   const data: TownData = snapshot;
   const followed = new Set(polecats.map(followedKey).filter((k) => k !== undefined));
   const names = new Set(polecats.filter((p) => p.metadata.namespace === namespace).map((p) => p.metadata.name));
+  const slinging = slingsInFlight(polecats);
   const create: DiscoveredPolecat[] = [];
   for (const [key, gt] of data.polecats) {
-    if (followed.has(key) || polecats.some((p) => slingInFlight(p, gt.rig, gt.issue))) continue;
+    if (followed.has(key) || (gt.issue !== undefined && slinging.has(`${gt.rig}|${gt.issue}`))) continue;
     if (!RIG_NAME_PATTERN.test(gt.rig)) continue;
     const name = discoveredName(gt.rig, gt.name, (n) => names.has(n));
     if (name === undefined) continue;
