@@ -6,9 +6,9 @@
 import { flagBool, parseArgs } from '../args.ts';
 import type { ParsedArgs } from '../args.ts';
 import {
-  applyMqCheck, cleanupStatusBlocker, findPolecat, gitCleanupStatus, hasSubmittableWork, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, workstate, worktreePath,
+  applyMqCheck, cleanupStatusBlocker, findPolecat, gitCleanupStatus, hasSubmittableWork, indexMergeRequests, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, workstate, worktreePath,
 } from '../domain.ts';
-import type { RecoveryStatus, Workstate } from '../domain.ts';
+import type { MergeRequestIndex, RecoveryStatus, Workstate } from '../domain.ts';
 import { isCurrent } from '../version.ts';
 import { goLocalTime } from '../ids.ts';
 import type { SimPolecat, SimState } from '../model.ts';
@@ -33,8 +33,8 @@ interface ListItem {
 /** gt v1.2's extra list fields (PolecatListItem, between `issue` and `session_running`). */
 type ListWorkstate = Partial<Pick<RecoveryStatus, 'cleanup_status' | 'active_mr' | 'branch' | 'verdict' | 'mq_status' | 'blockers'>> & Workstate & { needs_recovery: boolean };
 
-function listWorkstate(state: SimState, p: SimPolecat): ListWorkstate {
-  const r = recoveryStatus(state, p);
+function listWorkstate(state: SimState, p: SimPolecat, mrs: MergeRequestIndex): ListWorkstate {
+  const r = recoveryStatus(state, p, mrs);
   const w = workstate(p, r);
   // Field order of gastown's PolecatListItem; strings and blockers are omitempty, booleans are not.
   return {
@@ -50,10 +50,10 @@ function listWorkstate(state: SimState, p: SimPolecat): ListWorkstate {
  * see the hooked bead: it falls back to `working` (session alive) / `stalled`, with no issue,
  * and the list still exits 0 without a warning (gastown polecat/manager.go loadFromBeads).
  */
-function listItem(state: SimState, p: SimPolecat, beadsDown: boolean, current: boolean): ListItem {
+function listItem(state: SimState, p: SimPolecat, beadsDown: boolean, current: boolean, mrs: MergeRequestIndex): ListItem {
   // Key order follows gt's struct: rig, name, state, issue, [v1.2 workstate], session_running, zombie, session_name.
   if (beadsDown) return { rig: p.rig, name: p.name, state: p.sessionRunning ? 'working' : 'stalled', session_running: p.sessionRunning };
-  const extra = current ? listWorkstate(state, p) : {};
+  const extra = current ? listWorkstate(state, p, mrs) : {};
   return { rig: p.rig, name: p.name, state: listState(p, current), ...(p.hookBead !== undefined ? { issue: p.hookBead } : {}), ...extra, session_running: p.sessionRunning };
 }
 
@@ -79,9 +79,10 @@ function list(ctx: CommandContext, args: readonly string[]): void {
   }
   const items: ListItem[] = [];
   const current = isCurrent(state, ctx.env);
+  const mrs = indexMergeRequests(state);
   for (const rig of rigs) {
     const polecats = rigPolecats(state, rig);
-    items.push(...polecats.filter((p) => p.worktree).map((p) => listItem(state, p, dbDown(ctx), current)));
+    items.push(...polecats.filter((p) => p.worktree).map((p) => listItem(state, p, dbDown(ctx), current, mrs)));
     items.push(...polecats.filter((p) => !p.worktree && p.sessionRunning).map((p) => zombieItem(state, p)));
   }
   if (flagBool(parsed, 'json')) {
