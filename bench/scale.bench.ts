@@ -14,7 +14,7 @@
 //   - kill -9 of the operator and a restart on the same data: time until every view is Ready
 //     and no status write follows (settled).
 // Run: npm run bench:scale [-- --quick] [-- --towns 1,50x10,100x100] [-- --idle 120]
-//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --keep] [-- --out FILE]
+//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --keep] [-- --operator-flag=--workers=8] [-- --out FILE]
 //      -> bench/results/scale-last-run.md (the findings and the before/after figures are kept
 //      by hand in bench/results/scale.md)
 // The machine's load (uptime) is printed with every figure: timings on a shared machine vary.
@@ -48,6 +48,8 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     // Keep each town's directory (the simulator's call log with timestamps, the API server's data).
     keep: { type: 'boolean', default: false },
+    // Extra flags for `gastown-operator run`, e.g. --operator-flag=--workers=8 (repeatable).
+    'operator-flag': { type: 'string', multiple: true },
     'timeout': { type: 'string' },
     out: { type: 'string' },
   },
@@ -199,7 +201,8 @@ function startApiServer(env: Env): Promise<{ proc: ChildProcess; requests: Reque
 function startOperator(env: Env, split: boolean): ChildProcess {
   const flags = ['run', '--simulate', '--data-dir', env.dataDir, '--sim-activity', 'off', '--sync-interval', `${SYNC_INTERVAL_S}s`,
     '--metrics-addr', `127.0.0.1:${env.metricsPort}`, '--health-addr', '0', '--log-format', 'json', '--log-level', 'warn',
-    ...(split ? ['--kubeconfig', env.kubeconfig, '--install-crds', 'true'] : ['--apiserver-port', String(env.apiPort)])];
+    ...(split ? ['--kubeconfig', env.kubeconfig, '--install-crds', 'true'] : ['--apiserver-port', String(env.apiPort)]),
+    ...(args['operator-flag'] ?? [])];
   // Node refuses --cpu-prof in NODE_OPTIONS: a profiled operator runs on this Node with the flags
   // (the launcher runs the same Node on the same entry point).
   const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`, path.join(ROOT, 'src/main.ts')] : [];
