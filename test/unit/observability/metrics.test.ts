@@ -3,6 +3,7 @@
 // at scrape time.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Gauge } from 'prom-client';
 import { createMetrics, GT_CLI_BUCKETS, type OperatorMetrics } from '../../../src/observability/metrics.ts';
 import { parseScrape, type Scrape } from './prom-text.ts';
 
@@ -152,6 +153,35 @@ describe('phases', () => {
     m.setPhase('polecat', pc, undefined);
     s = await scrape(m);
     assert.deepEqual(s.series('gastown_polecat_phase').map((l) => s.value('gastown_polecat_phase', l)), [0, 0, 0, 0, 0]);
+  });
+
+  test('an unchanged phase or stuck value touches no series; a change, or a forgotten resource set again, does', async () => {
+    const m = fresh();
+    const pc = { rig: 'gastown', name: 'toast' };
+    m.setPhase('polecat', pc, 'Working');
+    m.setPolecatStuck(pc, false);
+    // Tamper with the series behind the metrics' back: a repeated set would overwrite it.
+    const phase = m.registry.getSingleMetric('gastown_polecat_phase') as Gauge;
+    const stuck = m.registry.getSingleMetric('gastown_polecat_stuck') as Gauge;
+    phase.set({ ...pc, phase: 'Working' }, 7);
+    stuck.set(pc, 7);
+    m.setPhase('polecat', pc, 'Working');
+    m.setPolecatStuck(pc, false);
+    let s = await scrape(m);
+    assert.equal(s.value('gastown_polecat_phase', { ...pc, phase: 'Working' }), 7, 'the same phase again sets nothing');
+    assert.equal(s.value('gastown_polecat_stuck', pc), 7, 'the same stuck value again sets nothing');
+    m.setPhase('polecat', pc, 'Idle');
+    m.setPolecatStuck(pc, true);
+    s = await scrape(m);
+    assert.equal(s.value('gastown_polecat_phase', { ...pc, phase: 'Working' }), 0);
+    assert.equal(s.value('gastown_polecat_phase', { ...pc, phase: 'Idle' }), 1);
+    assert.equal(s.value('gastown_polecat_stuck', pc), 1);
+    m.forgetResource('polecat', pc);
+    m.setPhase('polecat', pc, 'Idle');
+    m.setPolecatStuck(pc, true);
+    s = await scrape(m);
+    assert.equal(s.value('gastown_polecat_phase', { ...pc, phase: 'Idle' }), 1, 'series come back after forgetResource');
+    assert.equal(s.value('gastown_polecat_stuck', pc), 1);
   });
 
   test('forgetResource removes every series of that resource and only those', async () => {
