@@ -6,14 +6,14 @@
 // The bearer token is taken from options, else from the data directory, else generated (and
 // persisted there); a kubeconfig is written when a path is given.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { chmodSync, lstatSync, mkdtempSync, unlinkSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { silentLogger, type Logger } from '../observability/logger.ts';
 import { ApiError, toApiError, unauthorized } from './errors.ts';
 import { Core } from './handlers/core.ts';
@@ -62,6 +62,13 @@ export interface EmbeddedApiServerOptions {
    * temporary directory); `images` maps image names to directories put first on PATH.
    */
   localNode?: { name?: string; dir?: string; images?: Readonly<Record<string, string>> };
+  /**
+   * Also serve plain HTTP on this Unix socket, for a client in the same process (the operator
+   * on its embedded server): no TLS to pay for on either end, and only the owner can connect
+   * (mode 0600; put it in a private directory such as the data directory). The bearer token is
+   * required as on the TCP port. A stale socket file from a crash is replaced.
+   */
+  socketPath?: string;
 }
 
 export interface EmbeddedApiServer {
@@ -71,6 +78,8 @@ export interface EmbeddedApiServer {
   /** PEM of the self-signed serving certificate (the CA clients must trust); undefined without TLS. */
   caData?: string;
   kubeconfigPath?: string;
+  /** The Unix socket served besides the TCP port (options.socketPath). */
+  socketPath?: string;
   close(): Promise<void>;
 }
 
@@ -141,6 +150,68 @@ function upgradePodStream(core: Core, token: string, node: LocalNode | undefined
   }
 }
 
+/** Tracks the server's connections in `sockets` (to end them at close), answers malformed requests, routes upgrades. */
+function handleConnections(server: Server, sockets: Set<Socket>, upgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => void): void {
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // A malformed request line or header never reaches the handler: answer 400 and drop it.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  server.on('upgrade', upgrade);
+}
+
+/** The plain-HTTP server on the Unix socket, when one is asked for (options.socketPath). */
+async function serveSocket(
+  socketPath: string | undefined,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+  sockets: Set<Socket>,
+  upgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => void,
+): Promise<Server | undefined> {
+  if (socketPath === undefined) return undefined;
+  const server = createHttpServer({ keepAliveTimeout: 30_000 }, listener);
+  handleConnections(server, sockets, upgrade);
+  await listenOnSocket(server, socketPath);
+  return server;
+}
+
+/** True when something accepts connections on the Unix socket at `socketPath`. */
+function socketInUse(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(socketPath);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Listens on a Unix socket path with mode 0600. A socket file nobody listens on (left by a
+ * crash) is replaced; a live one (another server on this data directory) or any other kind of
+ * file is an error.
+ */
+async function listenOnSocket(server: Server, socketPath: string): Promise<void> {
+  const existing = lstatSync(socketPath, { throwIfNoEntry: false });
+  if (existing !== undefined) {
+    if (!existing.isSocket()) throw new Error(`${socketPath} exists and is not a socket: refusing to replace it`);
+    if (await socketInUse(socketPath)) throw new Error(`${socketPath} is in use: another API server runs on this data directory`);
+    unlinkSync(socketPath);
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, 0o600);
+}
+
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -184,17 +255,14 @@ export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}
       ? createHttpServer({ keepAliveTimeout: 30_000 }, listener)
       : createHttpsServer({ keepAliveTimeout: 30_000, key: cert.keyPem, cert: cert.certPem }, listener);
     const sockets = new Set<Socket>();
-    server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    });
-    // A malformed request line or header never reaches the handler: answer 400 and drop it.
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => upgradePodStream(core, token, node, streams, req, socket, head));
+    const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => upgradePodStream(core, token, node, streams, req, socket, head);
+    handleConnections(server, sockets, upgrade);
     const info = await listen(server, host, opts.port ?? DEFAULTS.port);
+    const socketServer = await serveSocket(opts.socketPath, listener, sockets, upgrade).catch((err: unknown) => {
+      server.close();
+      throw err;
+    });
+    const servers = [server, socketServer].filter((srv): srv is Server => srv !== undefined);
     address = `${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
     const url = `${cert === undefined ? 'http' : 'https'}://${address}`;
     if (opts.kubeconfigPath !== undefined) {
@@ -209,24 +277,18 @@ export async function startEmbeddedApiServer(opts: EmbeddedApiServerOptions = {}
         streams.close();
         // The node's pods are stopped first, so no process outlives the server.
         await node?.stop();
-        await new Promise<void>((resolve) => {
-          server.close(() => {
-            // The last writes (the node's, the lifecycle's) reach the disk before the database closes.
-            store.durable().then(
-              () => undefined,
-              (err: unknown) => logger.error({ err }, 'the last writes could not be synced before closing'),
-            ).finally(() => {
-              persistence.close();
-              resolve();
-            });
-          });
-          // Watches are long-lived: end them so close() does not wait for their timeouts.
-          for (const socket of sockets) socket.destroy();
-        });
+        const closed = servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve())));
+        // Watches are long-lived: end them so close() does not wait for their timeouts.
+        for (const socket of sockets) socket.destroy();
+        await Promise.all(closed);
+        // The server removes its socket file on close; the last writes (the node's, the
+        // lifecycle's) reach the disk before the database closes.
+        await store.durable().catch((err: unknown) => logger.error({ err }, 'the last writes could not be synced before closing'));
+        persistence.close();
       })();
       return closing;
     };
-    const result: EmbeddedApiServer = { url, token, close };
+    const result: EmbeddedApiServer = { url, token, close, ...(socketServer === undefined ? {} : { socketPath: opts.socketPath }) };
     if (cert !== undefined) result.caData = cert.certPem;
     if (opts.kubeconfigPath !== undefined) result.kubeconfigPath = opts.kubeconfigPath;
     return result;
