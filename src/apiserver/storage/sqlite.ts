@@ -18,20 +18,44 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { KubeObject } from '../types.ts';
 import type { LoadedState, Persistence, PersistedWrite, StoredRecord } from './types.ts';
 
-const SCHEMA = `
+// Objects live in an ordinary rowid table with a unique index on their identity. Rows are JSON
+// of a few kilobytes, and in a WITHOUT ROWID table (the first schema) every write of one moved
+// it through the primary-key B-tree's overflow pages: three times the cost of a write here
+// (303 vs 104 us per transaction, 1.4 KB rows; SQLite's own guidance is WITHOUT ROWID for rows
+// under a twentieth of a page). Older databases are converted once, in one transaction.
+const OBJECTS_TABLE = `
 CREATE TABLE IF NOT EXISTS objects (
   key TEXT NOT NULL,
   namespace TEXT NOT NULL,
   name TEXT NOT NULL,
   version INTEGER NOT NULL,
   data TEXT NOT NULL,
-  PRIMARY KEY (key, namespace, name)
-) WITHOUT ROWID;
+  UNIQUE (key, namespace, name)
+);`;
+
+const SCHEMA = `${OBJECTS_TABLE}
 CREATE TABLE IF NOT EXISTS meta (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 `;
+
+/** Converts a first-schema `objects` table (WITHOUT ROWID) to the rowid one, keeping every row. */
+function convertObjectsTable(db: DatabaseSync): void {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'objects'").get() as { sql: string } | undefined;
+  if (row === undefined || !/WITHOUT\s+ROWID/i.test(row.sql)) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('ALTER TABLE objects RENAME TO objects_without_rowid');
+    db.exec(OBJECTS_TABLE);
+    db.exec('INSERT INTO objects (key, namespace, name, version, data) SELECT key, namespace, name, version, data FROM objects_without_rowid');
+    db.exec('DROP TABLE objects_without_rowid');
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
 
 interface ObjectRow {
   key: string;
@@ -58,6 +82,7 @@ export class SqlitePersistence implements Persistence {
     this.path = join(dataDir, 'apiserver.db');
     this.db = new DatabaseSync(this.path);
     this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;');
+    convertObjectsTable(this.db);
     this.db.exec(SCHEMA);
     this.upsert = this.db.prepare(
       'INSERT INTO objects (key, namespace, name, version, data) VALUES (?, ?, ?, ?, ?) ' +

@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { ApiError } from '../../../src/apiserver/errors.ts';
 import { negotiateOutput } from '../../../src/apiserver/http/negotiate.ts';
 import { route } from '../../../src/apiserver/http/router.ts';
@@ -38,6 +39,36 @@ test('history: covers, since, compaction and rewind to an older version', () => 
   const at12 = h.rewind(now, '/configmaps', undefined, 12);
   assert.deepEqual([...at12.keys()], ['d/a']);
   assert.deepEqual(at12.get('d/a'), cm('a', '12'));
+});
+
+test('SQLite: a database of the first schema (objects WITHOUT ROWID) is converted on open, every row and version kept', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-schema-'));
+  try {
+    const old = new DatabaseSync(join(dir, 'apiserver.db'));
+    old.exec('PRAGMA journal_mode=WAL;');
+    old.exec('CREATE TABLE objects (key TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (key, namespace, name)) WITHOUT ROWID;');
+    old.exec('CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;');
+    const insert = old.prepare('INSERT INTO objects VALUES (?, ?, ?, ?, ?)');
+    insert.run('/configmaps', 'd', 'a', 7, JSON.stringify({ ...cm('a', '1'), metadata: { name: 'a', namespace: 'd', resourceVersion: '7' } }));
+    insert.run('/configmaps', 'd', 'b', 9, JSON.stringify({ ...cm('b', '2'), metadata: { name: 'b', namespace: 'd', resourceVersion: '9' } }));
+    old.prepare('INSERT INTO meta VALUES (?, ?)').run('lastVersion', '12');
+    old.close();
+
+    const p = new SqlitePersistence(dir);
+    const store = new ObjectStore(p, new WatchHub(), 100);
+    assert.equal(store.version, 12);
+    assert.equal((store.get('/configmaps', 'd', 'b')?.data as Record<string, unknown>).v, '2');
+    store.apply([{ key: '/configmaps', namespace: 'd', name: 'a', object: cm('a', 'changed') }]);
+    p.close();
+    const check = new DatabaseSync(join(dir, 'apiserver.db'));
+    const sql = (check.prepare("SELECT sql FROM sqlite_master WHERE name = 'objects'").get() as { sql: string }).sql;
+    const rows = check.prepare('SELECT name, version FROM objects ORDER BY name').all();
+    check.close();
+    assert.doesNotMatch(sql, /WITHOUT ROWID/i);
+    assert.deepEqual(rows.map((r) => `${String(r.name)}@${String(r.version)}`), ['a@13', 'b@9'], 'rows kept, the upsert updates in place');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('store over SQLite: atomic batches, one version per change, versions survive reload', () => {
