@@ -38,6 +38,7 @@ import {
 import type { PolecatListItem } from '../../gt/index.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
+import { bounded } from '../../runtime/bounded.ts';
 import { statusCodeOf, type KubeClient, type KubeObject } from '../../runtime/k8s.ts';
 import { followedKey, isDiscovered } from '../polecat/identity.ts';
 import { polecatKey, type TownData, type TownSnapshot } from './snapshot.ts';
@@ -215,17 +216,6 @@ export interface PolecatDiscoveryOptions {
  * then time out and the views wait for the next cycle. A few at a time reuse kept-alive ones.
  */
 const MAX_IN_FLIGHT = 16;
-
-/** Runs `tasks` with at most `limit` in flight; the results in the tasks' order. */
-async function bounded<T>(limit: number, tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < tasks.length; i = next++) results[i] = await tasks[i]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}
 
 /** Applies discovery plans; runs are serialized and coalesced (one pending run at most). */
 export class PolecatDiscovery {
