@@ -14,12 +14,12 @@
 //   - kill -9 of the operator and a restart on the same data: time until every view is Ready
 //     and no status write follows (settled).
 // Run: npm run bench:scale [-- --quick] [-- --towns 1,50x10,100x100] [-- --idle 120]
-//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --keep] [-- --operator-flag=--workers=8] [-- --out FILE]
+//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --heap-snapshot DIR] [-- --keep] [-- --operator-flag=--workers=8] [-- --out FILE]
 //      -> bench/results/scale-last-run.md (the findings and the before/after figures are kept
 //      by hand in bench/results/scale.md)
 // The machine's load (uptime) is printed with every figure: timings on a shared machine vary.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,9 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     // Extra flags for `gastown-operator run`, e.g. --operator-flag=--workers=8 (repeatable).
     'operator-flag': { type: 'string', multiple: true },
+    // A V8 heap snapshot of the operator (and with --split, of the API server) at the end of
+    // the idle window, written to DIR as <process>-<town>.heapsnapshot.
+    'heap-snapshot': { type: 'string' },
     'timeout': { type: 'string' },
     out: { type: 'string' },
   },
@@ -93,15 +96,35 @@ function rssOf(pid: number | undefined): number {
   }
 }
 
-async function heapOf(metricsPort: number): Promise<number | undefined> {
+/** CPU seconds (user + system) the process itself used so far, from /proc (its gt/bd children not included). */
+function cpuOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+interface V8Memory { used: number; total: number; external: number }
+
+/** V8 heap used and committed (total) and external memory, from the operator's /metrics. */
+async function memoryOf(metricsPort: number): Promise<V8Memory | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5_000) });
     const text = await res.text();
-    const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
-    return m ? Number(m[1]) : undefined;
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const out = { used: value('nodejs_heap_size_used_bytes'), total: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') };
+    return Number.isNaN(out.used) ? undefined : out;
   } catch {
     return undefined;
   }
+}
+
+async function heapOf(metricsPort: number): Promise<number | undefined> {
+  return (await memoryOf(metricsPort))?.used;
 }
 
 /** Reconcile failures by controller and error type (conflicts are requeued through the rate limiter). */
@@ -187,9 +210,20 @@ interface Procs {
   started: number;
 }
 
+/**
+ * Node flags for a measured process (Node refuses --cpu-prof in NODE_OPTIONS: they are passed as
+ * arguments); --heapsnapshot-signal writes a snapshot to --diagnostic-dir on SIGUSR2.
+ */
+function nodeFlags(): string[] {
+  return [
+    ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : []),
+    ...(args['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${path.resolve(args['heap-snapshot'])}`] : []),
+  ];
+}
+
 function startApiServer(env: Env): Promise<{ proc: ChildProcess; requests: RequestLog }> {
   const requests = new RequestLog();
-  const proc = spawn(process.execPath, [path.join(ROOT, 'src/apiserver/main.ts'), '--data-dir', path.join(env.dataDir, 'apiserver'),
+  const proc = spawn(process.execPath, [...nodeFlags(), path.join(ROOT, 'src/apiserver/main.ts'), '--data-dir', path.join(env.dataDir, 'apiserver'),
     '--port', String(env.apiPort), '--kubeconfig', env.kubeconfig, '--log-level', 'debug'], { stdio: ['ignore', 'pipe', 'pipe'] });
   lines(proc.stderr, (l) => requests.feed(l));
   return new Promise((resolve, reject) => {
@@ -203,10 +237,9 @@ function startOperator(env: Env, split: boolean): ChildProcess {
     '--metrics-addr', `127.0.0.1:${env.metricsPort}`, '--health-addr', '0', '--log-format', 'json', '--log-level', 'warn',
     ...(split ? ['--kubeconfig', env.kubeconfig, '--install-crds', 'true'] : ['--apiserver-port', String(env.apiPort)]),
     ...(args['operator-flag'] ?? [])];
-  // Node refuses --cpu-prof in NODE_OPTIONS: a profiled operator runs on this Node with the flags
-  // (the launcher runs the same Node on the same entry point).
-  const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`, path.join(ROOT, 'src/main.ts')] : [];
-  const proc = spawn(profile.length > 0 ? process.execPath : LAUNCHER, [...profile, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Node flags go through the launcher (GASTOWN_OPERATOR_NODE_ARGS), so its own settings apply too.
+  const extra = [process.env.GASTOWN_OPERATOR_NODE_ARGS ?? '', ...nodeFlags()].join(' ').trim();
+  const proc = spawn(LAUNCHER, flags, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GASTOWN_OPERATOR_NODE_ARGS: extra } });
   let tail = '';
   lines(proc.stderr, (l) => {
     tail = `${tail}\n${l}`.slice(-4_000);
@@ -334,6 +367,8 @@ interface Converged {
   startupByCommand: Map<string, number>;
   errors: string;
   startupRequests: ReturnType<RequestLog['snapshot']> | undefined;
+  /** The operator process's CPU seconds from its start until converged. */
+  cpuS: number;
   load: string;
 }
 
@@ -366,7 +401,7 @@ async function converge(env: Env, procs: Procs, views: Views, timeoutMs: number)
     const label = `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`.replace(/ [a-z0-9]+-[0-9a-z]{3,}.*$/, ' <id>').replace(/ rig\d+.*$/, ' <rig>');
     startupByCommand.set(label, (startupByCommand.get(label) ?? 0) + 1);
   }
-  return { convergedS, samples, startupCalls: calls.length, startupByCommand, errors: await reconcileErrors(env.metricsPort), startupRequests: procs.requests?.snapshot(), load: load() };
+  return { convergedS, samples, startupCalls: calls.length, startupByCommand, errors: await reconcileErrors(env.metricsPort), startupRequests: procs.requests?.snapshot(), cpuS: cpuOf(procs.operator.pid), load: load() };
 }
 
 interface Idle {
@@ -385,6 +420,11 @@ interface Idle {
   rss: number[];
   apiRss: number[];
   heap: (number | undefined)[];
+  /** V8 heap committed (used plus free pages V8 keeps) and external memory, per sample. */
+  heapTotal: (number | undefined)[];
+  external: (number | undefined)[];
+  /** The operator process's CPU seconds per idle minute. */
+  cpuPerMin: number;
   load: string;
 }
 
@@ -410,17 +450,24 @@ async function settle(procs: Procs, views: Views, timeoutMs: number): Promise<nu
 async function idle(env: Env, procs: Procs, views: Views, seconds: number): Promise<Idle> {
   // Counted from a settled town (runTown waits for it): the start-up tail is not idle.
   const calls0 = readCalls(env.townRoot).length;
+  const cpu0 = cpuOf(procs.operator.pid);
   const writes0 = views.changes;
   views.changedPaths.clear();
   const req0 = procs.requests?.snapshot();
   const rss: number[] = [];
   const apiRss: number[] = [];
   const heap: (number | undefined)[] = [];
+  const heapTotal: (number | undefined)[] = [];
+  const external: (number | undefined)[] = [];
   const t0 = Date.now();
   while (Date.now() - t0 < seconds * 1000) {
     rss.push(rssOf(procs.operator.pid));
     apiRss.push(rssOf(procs.apiserver?.pid));
-    heap.push(await heapOf(env.metricsPort));
+    const mem = await memoryOf(env.metricsPort);
+    heap.push(mem?.used);
+    heapTotal.push(mem?.total);
+    external.push(mem?.external);
+    log(`idle: RSS ${mb(rss.at(-1)!)} MB${procs.apiserver ? ` (API server ${mb(apiRss.at(-1)!)})` : ''}, V8 heap used ${mem ? mb(mem.used) : '-'} of ${mem ? mb(mem.total) : '-'} MB, external ${mem ? mb(mem.external) : '-'} MB`);
     await sleep(Math.min(10_000, seconds * 100));
   }
   const elapsedMin = (Date.now() - t0) / 60_000;
@@ -433,10 +480,51 @@ async function idle(env: Env, procs: Procs, views: Views, seconds: number): Prom
     patchesPerMin: req0 && req1 ? (req1.statusPatches - req0.statusPatches) / elapsedMin : undefined,
     requestsPerMin: req0 && req1 ? (req1.total - req0.total) / elapsedMin : undefined,
     idleByVerb: req0 && req1 ? new Map([...req1.byVerb].map(([k, v]) => [k, v - (req0.byVerb.get(k) ?? 0)] as const).filter(([, v]) => v > 0)) : undefined,
-    rss, apiRss, heap, load: load(),
+    rss, apiRss, heap, heapTotal, external, load: load(),
+    cpuPerMin: (cpuOf(procs.operator.pid) - cpu0) / elapsedMin,
     changedPaths: new Map(views.changedPaths),
     callsByCommand: countBy(calls.map((c) => `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`)),
   };
+}
+
+/**
+ * Sends SIGUSR2 (see nodeFlags) and waits until the snapshot file is complete: it appears,
+ * then stops growing for 3 s (V8 writes it on the main thread, in one go). Returns its path.
+ */
+async function heapSnapshot(proc: ChildProcess, name: string): Promise<string | undefined> {
+  const dir = path.resolve(args['heap-snapshot']!);
+  const pid = proc.pid;
+  if (pid === undefined) return undefined;
+  const mine = (): string | undefined => readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && f.includes(`.${pid}.`));
+  const before = mine();
+  if (before !== undefined) rmSync(path.join(dir, before));
+  // The native side next to it: the process's memory map (V8 pages, malloc arenas, libraries).
+  try {
+    writeFileSync(path.join(dir, `${name}.smaps`), readFileSync(`/proc/${pid}/smaps`, 'utf8'));
+  } catch {
+    // gone already; the snapshot below reports it
+  }
+  proc.kill('SIGUSR2');
+  const deadline = Date.now() + 300_000;
+  let size = -1;
+  let stableSince = Date.now();
+  while (Date.now() < deadline) {
+    await sleep(1_000);
+    const file = mine();
+    if (file === undefined) continue;
+    const now = statSync(path.join(dir, file)).size;
+    if (now !== size) {
+      size = now;
+      stableSince = Date.now();
+    } else if (size > 0 && Date.now() - stableSince >= 3_000) {
+      const out = path.join(dir, `${name}.heapsnapshot`);
+      renameSync(path.join(dir, file), out);
+      log(`heap snapshot ${out} (${mb(size)} MB)`);
+      return out;
+    }
+  }
+  log(`heap snapshot of ${name} not complete after 300 s`);
+  return undefined;
 }
 
 interface Restart { views: number; readyS: number | undefined; settledS: number | undefined; load: string }
@@ -487,6 +575,14 @@ async function runTown(town: Town, split: boolean, idleSeconds: number, withRest
     if (idleSeconds > 0) {
       result.idle = await idle(env, procs, views, idleSeconds);
       log(`idle: ${result.idle.callsPerCycle.toFixed(2)} calls/cycle, ${result.idle.writesPerMin.toFixed(2)} writes/min`);
+    }
+    if (args['heap-snapshot']) {
+      // After the idle samples: taking a snapshot grows the process by about the heap's size.
+      const label = `${town.rigs}x${town.polecats}`;
+      const metrics = await fetch(`http://127.0.0.1:${env.metricsPort}/metrics`).then((r) => r.text()).catch(() => '');
+      writeFileSync(path.join(args['heap-snapshot'], `${split ? 'operator' : 'run'}-${label}.metrics.txt`), metrics);
+      await heapSnapshot(procs.operator, `${split ? 'operator' : 'run'}-${label}`);
+      if (procs.apiserver) await heapSnapshot(procs.apiserver, `apiserver-${label}`);
     }
     views.stop();
     if (withRestart) {
@@ -552,6 +648,8 @@ function report(results: Result[]): string {
     '', 'Failed reconciles until converged (controller, error type, count):',
     ...results.map((r) => `- ${r.town.label}${r.split ? ' (operator alone)' : ''}: ${r.conv.errors}`),
     ...(requestDetail.length > 0 ? ['', 'API requests until converged, by verb and resource (operator alone; the bench\'s own requests included: polling until the CRDs are served, 20 Convoy creates, 3 lists and 3 watches):', ...requestDetail] : []),
+    ...results.map((r) => `- operator process CPU, ${r.town.label}: ${r.conv.cpuS.toFixed(1)} s until converged${r.idle ? `, ${r.idle.cpuPerMin.toFixed(1)} s per idle minute` : ''}`),
+    ...results.filter((r) => r.idle !== undefined).map((r) => `- idle memory, ${r.town.label}: V8 heap used ${series(r.idle!.heap)} MB, V8 heap committed ${series(r.idle!.heapTotal)} MB, external ${series(r.idle!.external)} MB`),
     ...results.filter((r) => r.idle !== undefined).map((r) => `- idle gt/bd calls, ${r.town.label}: ${[...r.idle!.callsByCommand.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.cycles} cycles`),
     ...results.filter((r) => (r.idle?.changedPaths.size ?? 0) > 0).map((r) => `- idle changes, ${r.town.label}: ${[...r.idle!.changedPaths.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
     ...results.filter((r) => r.idle?.idleByVerb).map((r) => `- idle, ${r.town.label}: ${[...r.idle!.idleByVerb!.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
@@ -560,6 +658,7 @@ function report(results: Result[]): string {
 }
 
 // 2 x 20 is the issue's restart case: 40 polecat and 20 convoy views (and 2 rigs).
+if (args['heap-snapshot']) mkdirSync(args['heap-snapshot'], { recursive: true });
 const towns = (args.towns ?? (args.quick ? '2x20,50x10' : '1,2x20,50x10,100x100')).split(',').map(parseTown);
 const idleSeconds = Number(args.idle ?? (args.quick ? 60 : 120));
 const results: Result[] = [];
