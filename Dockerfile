@@ -40,5 +40,8 @@ ENV NODE_ENV=production \
     BD_PATH=/opt/gastown/bin/bd
 USER 65532:65532
 EXPOSE 8080 8081
-ENTRYPOINT ["node", "/app/src/main.ts"]
+# --optimize-for-size, as bin/gastown-operator passes it: V8 returns the heap pages a start-up
+# burst grew (`run` at 50 x 10 idles at about 186 MB RSS instead of 399 MB, for about a quarter
+# more CPU; bench/results/scale.md, "Memory: where the heap goes"). NODE_OPTIONS refuses it.
+ENTRYPOINT ["node", "--optimize-for-size", "/app/src/main.ts"]
 CMD ["run"]

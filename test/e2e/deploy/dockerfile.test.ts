@@ -47,7 +47,8 @@ describe('Dockerfile', () => {
     const userIndex = final.indexOf(users[0]!);
     assert.ok(final.slice(userIndex + 1).every((i) => i.op !== 'RUN'), 'every RUN happens before USER');
     const entry = final.find((i) => i.op === 'ENTRYPOINT');
-    assert.deepEqual(JSON.parse(entry!.args), ['node', '/app/src/main.ts'], 'exec form, so SIGTERM reaches node');
+    // --optimize-for-size as in bin/gastown-operator (bench/results/scale.md: about half the RSS).
+    assert.deepEqual(JSON.parse(entry!.args), ['node', '--optimize-for-size', '/app/src/main.ts'], 'exec form, so SIGTERM reaches node');
     assert.deepEqual(JSON.parse(final.find((i) => i.op === 'CMD')!.args), ['run']);
     assert.match(final.find((i) => i.op === 'ENV')!.args, /GT_PATH=\/opt\/gastown\/bin\/gt/);
   });
