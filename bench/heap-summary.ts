@@ -92,31 +92,30 @@ const order: number[] = [];
   }
 }
 
-// Predecessors (strong edges between reachable nodes), compressed.
-const predCount = new Uint32Array(count + 1);
-for (let v = 0; v < count; v++) {
-  if (post[v] === -1) continue;
-  for (let e = firstEdge[v]!; e < firstEdge[v + 1]!; e += EF) {
-    const t = edges[e + eType];
-    if (t === WEAK || t === SHORTCUT) continue;
-    const to = edges[e + eTo]! / NF;
-    if (post[to] !== -1) predCount[to + 1]! += 1;
-  }
-}
-for (let i = 0; i < count; i++) predCount[i + 1]! += predCount[i]!;
-const preds = new Uint32Array(predCount[count]!);
-{
-  const fill = predCount.slice(0, count);
+/** Calls `fn(from, to)` for every strong edge between reachable nodes. */
+function strongReachableEdges(fn: (from: number, to: number) => void): void {
   for (let v = 0; v < count; v++) {
     if (post[v] === -1) continue;
     for (let e = firstEdge[v]!; e < firstEdge[v + 1]!; e += EF) {
       const t = edges[e + eType];
       if (t === WEAK || t === SHORTCUT) continue;
       const to = edges[e + eTo]! / NF;
-      if (post[to] !== -1) preds[fill[to]!++] = v;
+      if (post[to] !== -1) fn(v, to);
     }
   }
 }
+
+// Predecessors, compressed: preds[predCount[v] .. predCount[v + 1]) are v's.
+const predCount = new Uint32Array(count + 1);
+strongReachableEdges((_, to) => {
+  predCount[to + 1]! += 1;
+});
+for (let i = 0; i < count; i++) predCount[i + 1]! += predCount[i]!;
+const preds = new Uint32Array(predCount[count]!);
+const fill = predCount.slice(0, count);
+strongReachableEdges((from, to) => {
+  preds[fill[to]!++] = from;
+});
 
 // Immediate dominators (Cooper, Harvey, Kennedy: iterate in reverse post-order to a fixpoint).
 const idom = new Int32Array(count).fill(-1);
