@@ -41,7 +41,7 @@ ENV NODE_ENV=production \
 USER 65532:65532
 EXPOSE 8080 8081
 # --optimize-for-size, as bin/gastown-operator passes it: V8 returns the heap pages a start-up
-# burst grew (`run` at 50 x 10 idles at about 186 MB RSS instead of 399 MB, for about a quarter
-# more CPU; bench/results/scale.md, "Memory: where the heap goes"). NODE_OPTIONS refuses it.
+# burst grew (`run` at 50 x 10 idles at 181-194 MB RSS instead of 390-399 MB, for 10-25 % more
+# CPU; bench/results/scale.md, "Memory: where the heap goes"). NODE_OPTIONS refuses it.
 ENTRYPOINT ["node", "--optimize-for-size", "/app/src/main.ts"]
 CMD ["run"]
