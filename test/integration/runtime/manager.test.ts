@@ -89,6 +89,7 @@ describe('Manager', () => {
     await eventually('the Widget kind', async () => (await client.list(widgetKind)).items);
     const reports: ReconcileReport[] = [];
     const base = mirrorSize(client);
+    const staleWriter = new StatusWriter<NonNullable<Widget['status']>>({ client, kind: widgetKind });
     let sabotaged = false;
     let failOnce = true;
     const m = manager(
@@ -100,8 +101,12 @@ describe('Manager', () => {
         }
         if (key === 'default/race' && !sabotaged) {
           sabotaged = true;
-          // Someone else writes between our cache read and our status write.
+          // Someone else writes between our cache read and our status write. (Patching first and
+          // then reading the cache raced the watch event: the server may deliver it before it
+          // answers the patch, as a real one may.)
+          const read = mgr.cache.get<Widget>(widgetKind, key);
           await client.patch(widgetKind, refFromKey(key), { type: 'merge', body: { spec: { size: 8 } } });
+          if (read !== undefined) await staleWriter.write(read, { observed: read.spec?.size ?? 0 });
         }
         await base(key, ctx, mgr);
       },
