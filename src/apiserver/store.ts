@@ -54,11 +54,6 @@ export class ObjectStore {
     return this.groupCommit.durable(version);
   }
 
-  /** Disk syncs completed so far (each covers every write committed before it started). */
-  get syncs(): number {
-    return this.groupCommit.syncs;
-  }
-
   get version(): number {
     return this.currentVersion;
   }
