@@ -199,17 +199,21 @@ export function cleanupStatus(p: SimPolecat): string {
 }
 
 /** Merge-request beads whose description starts with `branch: <branch>` (gt's findMRForBranch). */
-export function mergeRequestsForBranch(state: SimState, branch: string): SimBead[] {
-  return Object.values(state.beads).filter((b) => b.issueType === 'merge-request' && b.description.startsWith(`branch: ${branch}\n`));
+export function mergeRequestsForBranch(state: SimState, branch: string): readonly SimBead[] {
+  return mergeRequestsIn(indexMergeRequests(state), branch);
 }
 
-/** Merge requests by branch: what `mergeRequestsForBranch` finds, for every branch at once. */
+/** Merge requests by branch (the first line of their description, `branch: <name>`). */
 export type MergeRequestIndex = ReadonlyMap<string, readonly SimBead[]>;
 
 /**
  * Indexes a state that will not change (a read-only command), so a listing of N polecats
  * looks up each branch instead of scanning every bead N times (10,000 x 10,000 at 100 x 100).
  */
+function mergeRequestsIn(index: MergeRequestIndex, branch: string): readonly SimBead[] {
+  return index.get(branch) ?? [];
+}
+
 export function indexMergeRequests(state: SimState): MergeRequestIndex {
   const index = new Map<string, SimBead[]>();
   for (const b of Object.values(state.beads)) {
@@ -376,7 +380,7 @@ export function recoveryStatus(state: SimState, p: SimPolecat, mrs?: MergeReques
     hasSubmittableWork: hasSubmittableWork(p),
     mqNotRequired: mqNotRequiredSource(issue),
     beadTerminal: issue !== undefined && (issue.status === 'closed' || issue.status === 'tombstone'),
-    mrForBranch: p.dirt.needsMqSubmit !== true && (mrs === undefined ? mergeRequestsForBranch(state, p.branch) : (mrs.get(p.branch) ?? [])).length > 0 ? 'found' : 'none',
+    mrForBranch: p.dirt.needsMqSubmit !== true && mergeRequestsIn(mrs ?? indexMergeRequests(state), p.branch).length > 0 ? 'found' : 'none',
   });
 }
 
