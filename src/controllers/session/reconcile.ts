@@ -102,6 +102,11 @@ export class SessionReconciler {
   readonly #restartsSeen = new Map<string, number>();
   /** Uids of certificate Secrets already reported as issued by a CA the proxy no longer uses. */
   readonly #staleReported = new Set<string>();
+  /**
+   * A CertificateRefused condition not written yet (its status write conflicted): the refused
+   * pod is gone, so the next pass cannot see the refusal again, and the condition would be lost.
+   */
+  readonly #unwrittenRefusal = new Map<string, { readonly reason: string; readonly message: string }>();
 
   constructor(deps: SessionReconcilerDeps) {
     this.#deps = deps;
@@ -115,6 +120,7 @@ export class SessionReconciler {
       this.#failures.delete(key);
       this.#admitting.delete(key);
       this.#restartsSeen.delete(key);
+      this.#unwrittenRefusal.delete(key);
       return undefined;
     }
     const rig = decodeOrThrow(decodeRig, obj);
@@ -146,7 +152,7 @@ export class SessionReconciler {
     if (growing) current = (await this.#deps.status.write(obj, { ...obj.status, execution: { ...obj.status?.execution, ...decision.execution } })) ?? obj;
     const outcome = await this.#act(rig.spec.execution?.proxyAdminURL, decision, denied, admitting);
     for (const e of decision.events) this.#deps.events.event(e.on ?? obj, e.type, e.reason, e.message);
-    await this.#writeStatus(current, decision, { ...outcome, stale }, podMode || pods.length > 0, execution?.proxyAdminURL);
+    await this.#writeStatus(key, current, decision, { ...outcome, stale }, podMode || pods.length > 0, execution?.proxyAdminURL);
     return this.#requeue(key, outcome, decision, proxyURL !== undefined);
   }
 
@@ -334,15 +340,19 @@ export class SessionReconciler {
     this.#deps.events.event(pod, 'Normal', Reason.CertificateIssued, `certificate CN ${result.value.cn} issued into Secret ${pod.metadata?.name ?? ''}-cert`);
   }
 
-  async #writeStatus(obj: RigObject, decision: SessionDecision, outcome: JudgedOutcome, relevant: boolean, adminURL: string | undefined): Promise<void> {
+  async #writeStatus(key: string, obj: RigObject, decision: SessionDecision, outcome: JudgedOutcome, relevant: boolean, adminURL: string | undefined): Promise<void> {
     const now = this.#deps.clock.now();
+    let refusal: { readonly reason: string; readonly message: string } | undefined;
     const { retiredSerials: _drop, ...previous } = obj.status?.execution ?? {};
     let status: RigStatus = { ...obj.status, execution: { ...previous, ...decision.execution } };
     if (!relevant) {
       status = withoutCondition(status, ConditionType.SessionCredentials);
     } else {
-      const c = credentialsCondition(decision, outcome, adminURL, obj.status?.conditions?.find((x) => x.type === ConditionType.SessionCredentials));
+      const cached = obj.status?.conditions?.find((x) => x.type === ConditionType.SessionCredentials);
+      const previous = cached?.reason === Reason.CertificateRefused ? cached : (this.#unwrittenRefusal.get(key) ?? cached);
+      const c = credentialsCondition(decision, outcome, adminURL, previous);
       status = withCondition(status, ConditionType.SessionCredentials, c.status, c.reason, c.message, now);
+      refusal = c.reason === Reason.CertificateRefused ? c : undefined;
     }
     const capacity = decision.capacity;
     if (capacity === undefined) {
@@ -353,9 +363,12 @@ export class SessionReconciler {
     }
     try {
       await this.#deps.status.write(obj, status);
+      this.#unwrittenRefusal.delete(key);
     } catch (error) {
       if (!isConflict(error)) throw error;
-      // A stale read: the Rig controller wrote meanwhile; the requeue writes again.
+      // A stale read: the Rig controller wrote meanwhile; the requeue writes again, the refusal too.
+      if (refusal === undefined) this.#unwrittenRefusal.delete(key);
+      else this.#unwrittenRefusal.set(key, refusal);
     }
   }
 

@@ -10,7 +10,7 @@ import type { ProxyAdmin } from '../../../src/controllers/session/proxy-admin.ts
 import { SessionReconciler } from '../../../src/controllers/session/reconcile.ts';
 import type { EventSink, StatusSink } from '../../../src/controllers/shared/sinks.ts';
 import { FakeClock } from '../../../src/runtime/clock.ts';
-import type { KubeClient, KubeObject } from '../../../src/runtime/k8s.ts';
+import { KubeApiError, type KubeClient, type KubeObject } from '../../../src/runtime/k8s.ts';
 import type { WithStatus } from '../../../src/runtime/status.ts';
 
 const rig: WithStatus<RigStatus> = {
@@ -60,4 +60,37 @@ test('proxy down: asked once, a Warning Event on every waiting pod, ProxyUnavail
   assert.match(condition?.message ?? '', /2 session pod\(s\) wait for a certificate/);
   const again = await reconciler.reconcile('gastown');
   assert.ok(result !== undefined && again !== undefined && (again.requeueAfterMs ?? 0) > (result.requeueAfterMs ?? 0), 'the retry backs off');
+});
+
+test('a refused certificate whose status write conflicted still shows CertificateRefused on the next pass (the refused pod is gone by then)', async () => {
+  const proxy: ProxyAdmin = {
+    issueCert: () => Promise.resolve({ ok: false, error: { kind: 'Refused', message: 'HTTP 403 identity not allowed on this proxy' } }),
+    denyCert: () => Promise.resolve({ ok: true, value: undefined }),
+  };
+  let pods = [pod('nux')];
+  const written: RigStatus[] = [];
+  let conflictNext = true;
+  const status: StatusSink<RigStatus> = {
+    write: (obj, s) => {
+      if (conflictNext) {
+        conflictNext = false;
+        return Promise.reject(new KubeApiError(409, 'Conflict', 'the object has been modified'));
+      }
+      written.push(s);
+      return Promise.resolve(obj);
+    },
+  };
+  const kube = { delete: () => { pods = []; return Promise.resolve(); } } as unknown as KubeClient;
+  const reconciler = new SessionReconciler({
+    kube, getRig: () => rig, pods: () => pods, secrets: (): SecretObject[] => [], policies: () => [],
+    town: { current: () => undefined, requestSync: () => undefined, registerBeadInterest: () => undefined, unregisterBeadInterest: () => undefined },
+    proxy, status, events: { event: () => undefined }, clock: new FakeClock(0), defaultNamespace: 'gt',
+  });
+  await reconciler.reconcile('gastown');
+  assert.equal(pods.length, 0, 'the refused pod was deleted');
+  assert.equal(written.length, 0, 'the first status write conflicted');
+  await reconciler.reconcile('gastown');
+  const condition = written.at(-1)?.conditions?.find((c) => c.type === 'SessionCredentials');
+  assert.equal(condition?.reason, 'CertificateRefused');
+  assert.match(condition?.message ?? '', /identity not allowed on this proxy/);
 });
