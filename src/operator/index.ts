@@ -135,7 +135,8 @@ function wire(config: OperatorConfig, kube: KubeConnection, client: KubeClient, 
   };
   manager.add(createRigController({
     get: get<RigStatus>(RIG_KIND), town, clock, events,
-    merges: new RigMerges({ client: gt, metrics, clock, logger: log }),
+    // One scheduled merge read per sync cycle town-wide (merges.ts: the idle cost stays O(1)).
+    merges: new RigMerges({ client: gt, metrics, clock, logger: log, scheduledSpacingMs: config.syncIntervalMs }),
     status: views.rigSink(new StatusWriter<RigStatus>({ client, kind: RIG_KIND }), rigName, exists(RIG_KIND)),
   }, { ...common, failureReporter: reporter(RIG_KIND) }).definition);
   const escalation = {

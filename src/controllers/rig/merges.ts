@@ -15,11 +15,22 @@
 // and closed between two reads.
 //
 // Cost (gastown #4028). There is no town-wide form of the query, so it is one call per rig,
-// throttled here: a rig's closed MRs are read at most once per `minIntervalMs` (default 20 s,
-// every 2nd town-sync cycle at its 10 s default), and only when due: `intervalMs` (default 5 min,
-// so 50 idle rigs cost about 1.7 calls per 10 s cycle) after the last read, or sooner when the rig's queue figures from the
-// town sync (`gt status --json` rigs[].mq, already read every cycle) changed since the last
-// read, which is how a finished merge usually shows first. Plus one `bd show` of the new
+// throttled here. Two kinds of read:
+// - an *activity* read, when the rig's queue figures from the town sync (`gt status --json`
+//   rigs[].mq, already read every cycle) changed since the rig's last read (or since it was
+//   first seen, before its first read), which is how a finished merge usually shows first; at
+//   most once per rig per `minIntervalMs` (default 20 s, every 2nd town-sync cycle at its 10 s
+//   default);
+// - a *scheduled* read: a rig's first (the baseline, or after a restart the merges finished
+//   while the operator was away) and the safety net `intervalMs` (default 5 min) after its last
+//   read. These are what an idle town pays, so they share ONE town-wide budget: at most one per
+//   `scheduledSpacingMs` (the town-sync interval) whatever the number of rigs; a rig refused a
+//   slot asks again at its next reconcile (at the latest its 60 s resync). An idle town thus
+//   costs at most one `gt mq list` per sync cycle on top of the cycle's own calls, instead of
+//   rigs / 30 (3.3 at 100 rigs), and a start-up no longer reads every rig's queue at once; the
+//   price is that at more than intervalMs / scheduledSpacingMs rigs (30 at the defaults) the
+//   safety net comes round every rigs x scheduledSpacingMs (about 17 minutes at 100 rigs).
+//   Plus one `bd show` of the new
 // merges whose outcome gt's JSON does not tell (closed with neither `merge_commit` nor
 // `close_reason` in the description, e.g. `merged after conflict resolution` or
 // `rejected: ...`): only when such merges appear, for just their ids. Nothing is read while the
@@ -58,6 +69,11 @@ export const RIG_MERGES_DEFAULTS = {
   intervalMs: 300_000,
   /** ...and never sooner than this after the last read (even when the queue changed). */
   minIntervalMs: 20_000,
+  /**
+   * Scheduled reads (first reads and the safety net) of all rigs together: at most one per this
+   * long (the operator passes its town-sync interval).
+   */
+  scheduledSpacingMs: 10_000,
 } as const;
 
 // ---- Pure ----
@@ -134,6 +150,8 @@ export interface RigMergesDeps {
   readonly clock: Pick<Clock, 'now'>;
   readonly intervalMs?: number;
   readonly minIntervalMs?: number;
+  /** At most one scheduled read per this long, town-wide; default 10 s. */
+  readonly scheduledSpacingMs?: number;
   readonly logger?: Logger;
 }
 
@@ -154,6 +172,31 @@ interface ReadSchedule {
   readonly queue: string;
 }
 
+type ReadKind = 'activity' | 'scheduled';
+
+/**
+ * The town-wide budget of scheduled reads: a token bucket of one token, refilled one per
+ * `spacingMs`. Taken synchronously, so concurrent reconciles cannot both take the last token.
+ */
+class ScheduledReadBudget {
+  readonly #spacingMs: number;
+  #tokens = 1;
+  #at: number | undefined;
+
+  constructor(spacingMs: number) {
+    this.#spacingMs = spacingMs;
+  }
+
+  take(now: number): boolean {
+    if (this.#spacingMs <= 0) return true;
+    if (this.#at !== undefined) this.#tokens = Math.min(1, this.#tokens + Math.max(0, now - this.#at) / this.#spacingMs);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
 export class RigMerges {
   readonly #client: RigMergesDeps['client'];
   readonly #clock: RigMergesDeps['clock'];
@@ -162,6 +205,9 @@ export class RigMerges {
   readonly #minIntervalMs: number;
   readonly #log: Logger;
   readonly #reads = new Map<string, ReadSchedule>();
+  /** The queue figures a rig showed when first seen, until its first read. */
+  readonly #firstSeen = new Map<string, string>();
+  readonly #budget: ScheduledReadBudget;
   /** The newest watermark handed out per rig (what the counter counts from, too). */
   readonly #handedOut = new Map<string, MergeWatermark>();
 
@@ -171,6 +217,7 @@ export class RigMerges {
     this.#counter = createMergeCounter(deps.metrics);
     this.#intervalMs = deps.intervalMs ?? RIG_MERGES_DEFAULTS.intervalMs;
     this.#minIntervalMs = Math.min(deps.minIntervalMs ?? RIG_MERGES_DEFAULTS.minIntervalMs, this.#intervalMs);
+    this.#budget = new ScheduledReadBudget(deps.scheduledSpacingMs ?? RIG_MERGES_DEFAULTS.scheduledSpacingMs);
     this.#log = (deps.logger ?? silentLogger()).child({ component: 'rig-merges' });
   }
 
@@ -184,8 +231,11 @@ export class RigMerges {
     const keep = laterWatermark(stored, this.#handedOut.get(rig));
     const now = this.#clock.now();
     const queue = queueSignature(input.queue);
-    if (!input.canRead || !this.#due(rig, now, queue)) return keep;
+    if (!input.canRead) return keep;
+    const kind = this.#due(rig, now, queue);
+    if (kind === undefined || (kind === 'scheduled' && !this.#budget.take(now))) return keep;
     this.#reads.set(rig, { at: now, queue });
+    this.#firstSeen.delete(rig);
     try {
       const closed = await this.#client.mqList(rig, { status: 'closed', ...(input.signal ? { signal: input.signal } : {}) });
       const mrs = await this.#withReasons(closed, keep, input.signal);
@@ -201,15 +251,22 @@ export class RigMerges {
   /** Drops what is kept for a deleted rig. */
   forget(rig: string): void {
     this.#reads.delete(rig);
+    this.#firstSeen.delete(rig);
     this.#handedOut.delete(rig);
     this.#counter.forget(rig);
   }
 
-  #due(rig: string, now: number, queue: string): boolean {
+  /** Which read is due now, if any (see the header: activity reads are not budgeted). */
+  #due(rig: string, now: number, queue: string): ReadKind | undefined {
     const last = this.#reads.get(rig);
-    if (last === undefined) return true;
+    if (last === undefined) {
+      const first = this.#firstSeen.get(rig);
+      if (first === undefined) this.#firstSeen.set(rig, queue);
+      return first !== undefined && first !== queue ? 'activity' : 'scheduled';
+    }
     const since = now - last.at;
-    return since >= this.#intervalMs || (since >= this.#minIntervalMs && last.queue !== queue);
+    if (since >= this.#minIntervalMs && last.queue !== queue) return 'activity';
+    return since >= this.#intervalMs ? 'scheduled' : undefined;
   }
 
   /** One `bd show` for the new merges whose outcome only the bead's close_reason tells. */

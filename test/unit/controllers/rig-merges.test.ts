@@ -1,7 +1,8 @@
 // The Rig's merge counting: the pure decision (closed MRs + stored watermark -> merges to
 // record + new watermark), dedup across a simulated restart, the status field it lives in, and
 // the adapter's schedule of gt reads (at most once per rig per minIntervalMs, due after
-// intervalMs or on a queue change, none while the town read fails).
+// intervalMs or on a queue change, none while the town read fails), and the town-wide budget
+// of scheduled reads (first reads and the safety net: one per scheduledSpacingMs, all rigs).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { rigStatusSchema, type RigStatus } from '../../../src/api/index.ts';
@@ -147,10 +148,11 @@ async function totals(metrics: ReturnType<typeof createMetrics>): Promise<Record
   return { success: v('success'), conflict: v('conflict'), failure: v('failure'), conflicts: s.value('gastown_refinery_conflicts_total', { rig: 'gastown' }) };
 }
 
-function setup(town: FakeTown): { merges: RigMerges; metrics: ReturnType<typeof createMetrics>; clock: { ms: number; now(): number } } {
+/** One rig's schedule; `scheduledSpacingMs` 0 (no town-wide budget) unless a test is about the budget. */
+function setup(town: FakeTown, scheduledSpacingMs = 0): { merges: RigMerges; metrics: ReturnType<typeof createMetrics>; clock: { ms: number; now(): number } } {
   const metrics = createMetrics({ defaultMetrics: false });
   const clock = { ms: 1_000_000, now(): number { return this.ms; } };
-  const merges = new RigMerges({ client: fakeClient(town), metrics, clock, intervalMs: 60_000, minIntervalMs: 20_000 });
+  const merges = new RigMerges({ client: fakeClient(town), metrics, clock, intervalMs: 60_000, minIntervalMs: 20_000, scheduledSpacingMs });
   return { merges, metrics, clock };
 }
 
@@ -254,6 +256,79 @@ describe('RigMerges', () => {
     await merges.observe({ rig: 'gastown', stored: { closedAt: t(0), ids: [] }, canRead: true });
     merges.forget('gastown');
     assert.deepEqual(await merges.observe({ rig: 'gastown', stored: undefined, canRead: true }), { closedAt: t(1), ids: ['gt-a'] });
+    assert.equal((await totals(metrics)).success, 1);
+  });
+});
+
+describe('RigMerges: the town-wide budget of scheduled reads', () => {
+  const queue = (pending: number) => ({ pending, inFlight: 0, blocked: 0 });
+  const readRigs = (town: FakeTown): string[] => town.calls.filter((c) => c.startsWith('mq list')).map((c) => c.split(' ')[2] ?? '');
+
+  test('first reads of many rigs: one per spacing, town-wide; every rig is read in turn', async () => {
+    const town: FakeTown = { closed: [], beads: [], calls: [] };
+    const { merges, clock } = setup(town, 10_000);
+    const rigs = ['r1', 'r2', 'r3', 'r4'];
+    const pass = async (): Promise<void> => {
+      for (const rig of rigs) await merges.observe({ rig, stored: undefined, queue: queue(0), canRead: true });
+    };
+    await pass();
+    assert.deepEqual(readRigs(town), ['r1'], 'one slot at start');
+    clock.ms += 5_000;
+    await pass();
+    assert.deepEqual(readRigs(town), ['r1'], 'half a spacing later: no slot yet');
+    for (let i = 0; i < 3; i++) {
+      clock.ms += 10_000;
+      await pass();
+    }
+    assert.deepEqual(readRigs(town), ['r1', 'r2', 'r3', 'r4'], 'one more rig per spacing, none twice');
+    clock.ms += 20_000;
+    await pass();
+    assert.deepEqual(readRigs(town).slice(4), [], 't = 55 s: nobody is due before intervalMs (60 s) after its read');
+    clock.ms += 10_000;
+    await pass();
+    assert.deepEqual(readRigs(town).slice(4), ['r1'], 't = 65 s: r1 (read at 0 s) is due again, and takes the slot');
+  });
+
+  test('the safety net is budgeted too: rigs due together are read one per spacing', async () => {
+    const town: FakeTown = { closed: [], beads: [], calls: [] };
+    const { merges, clock } = setup(town, 10_000);
+    for (const rig of ['r1', 'r2']) {
+      await merges.observe({ rig, stored: undefined, queue: queue(0), canRead: true });
+      clock.ms += 10_000;
+    }
+    assert.deepEqual(readRigs(town), ['r1', 'r2']);
+    clock.ms += 60_000;
+    await merges.observe({ rig: 'r1', stored: undefined, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    assert.deepEqual(readRigs(town), ['r1', 'r2', 'r1'], 'both due, one slot');
+    clock.ms += 10_000;
+    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    assert.deepEqual(readRigs(town), ['r1', 'r2', 'r1', 'r2']);
+  });
+
+  test('a queue change reads at once, budget or not, before the first read too', async () => {
+    const town: FakeTown = { closed: [], beads: [], calls: [] };
+    const { merges, clock } = setup(town, 10_000);
+    await merges.observe({ rig: 'r1', stored: undefined, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    assert.deepEqual(readRigs(town), ['r1'], 'r2 refused a slot');
+    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(1), canRead: true });
+    assert.deepEqual(readRigs(town), ['r1', 'r2'], "r2's queue moved since it was first seen: an activity read");
+    clock.ms += 20_000;
+    await merges.observe({ rig: 'r1', stored: undefined, queue: queue(2), canRead: true });
+    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    assert.deepEqual(readRigs(town), ['r1', 'r2', 'r1', 'r2'], 'queue changes after minIntervalMs read without a slot');
+  });
+
+  test('a refused read keeps the watermark (restart: counted once a slot comes)', async () => {
+    const town: FakeTown = { closed: [success('gt-a', 1)], beads: [], calls: [] };
+    const { merges, metrics, clock } = setup(town, 10_000);
+    const stored: MergeWatermark = { closedAt: t(0), ids: [] };
+    await merges.observe({ rig: 'other', stored: undefined, canRead: true });
+    assert.equal(await merges.observe({ rig: 'gastown', stored, canRead: true }), stored, 'refused: the stored watermark as is');
+    assert.equal((await totals(metrics)).success, undefined);
+    clock.ms += 10_000;
+    assert.deepEqual(await merges.observe({ rig: 'gastown', stored, canRead: true }), { closedAt: t(1), ids: ['gt-a'] });
     assert.equal((await totals(metrics)).success, 1);
   });
 });
