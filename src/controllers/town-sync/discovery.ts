@@ -226,6 +226,12 @@ export class PolecatDiscovery {
   #running: Promise<DiscoveryResult> | undefined;
   #latest: TownSnapshot | undefined;
   #dirty = false;
+  /**
+   * Decoded views by the cached object itself (null: does not decode). The cache replaces an
+   * object on every change and hands out the same object until then, so each version is decoded
+   * once instead of every view on every cycle (0.9 s a minute at 10,000 idle views).
+   */
+  readonly #decoded = new WeakMap<KubeObject, Polecat | null>();
 
   constructor(options: PolecatDiscoveryOptions) {
     this.#client = options.client;
@@ -266,8 +272,8 @@ export class PolecatDiscovery {
   async #apply(snapshot: TownSnapshot | undefined): Promise<DiscoveryResult> {
     const polecats: Polecat[] = [];
     for (const obj of this.#list()) {
-      const decoded = decodePolecat(obj);
-      if (decoded.ok) polecats.push(decoded.value);
+      const polecat = this.#decode(obj);
+      if (polecat) polecats.push(polecat);
     }
     const plan = planDiscovery(snapshot, polecats, this.namespace);
     const outcomes = await bounded(MAX_IN_FLIGHT, [
@@ -280,6 +286,16 @@ export class PolecatDiscovery {
     const result = { created: plan.create.length, updated: plan.updateSpec.length, deleted: plan.delete.length, retired: plan.retire.length, failed };
     if (plan.create.length + plan.updateSpec.length + plan.delete.length + plan.retire.length > 0) this.#log.info(result, 'discovered polecat views synced');
     return result;
+  }
+
+  #decode(obj: KubeObject): Polecat | null {
+    let polecat = this.#decoded.get(obj);
+    if (polecat === undefined) {
+      const decoded = decodePolecat(obj);
+      polecat = decoded.ok ? decoded.value : null;
+      this.#decoded.set(obj, polecat);
+    }
+    return polecat;
   }
 
   /**

@@ -228,3 +228,39 @@ describe('discoveredName', () => {
     assert.equal(discoveredName('a', 'b', () => true), undefined, 'both spellings taken: skip');
   });
 });
+
+describe('PolecatDiscovery: each cached object is decoded once', () => {
+  /** `obj` with its `spec` read through a counter (decoding reads it; planning reads the decoded copy). */
+  function counted(obj: Polecat, reads: { n: number }): KubeObject {
+    const { spec, ...rest } = obj;
+    return Object.defineProperty({ ...rest }, 'spec', { enumerable: true, get: () => { reads.n++; return spec; } });
+  }
+
+  test('the same objects on the next cycle are not decoded again; a replaced object is', async () => {
+    const writes: string[] = [];
+    const client = {
+      patch: (_kind: unknown, ref: { name: string }, patch: { body?: unknown }) => {
+        writes.push(`patch ${ref.name} ${JSON.stringify(patch.body)}`);
+        return Promise.resolve({});
+      },
+    } as unknown as KubeClient;
+    const reads = { n: 0 };
+    let views = [
+      counted(view('gastown-nux', { rig: 'gastown', desiredState: 'Working', beadID: 'gt-abc12' }, { labels: discoveredLabels('nux') }), reads),
+      counted(view('gastown-toast', { rig: 'gastown', desiredState: 'Idle' }, { labels: discoveredLabels('toast') }), reads),
+    ];
+    const discovery = new PolecatDiscovery({ client, listPolecats: () => views, namespace: NS });
+    assert.deepEqual(await discovery.sync(snapshot()), { created: 0, updated: 0, deleted: 0, retired: 0, failed: 0 });
+    const afterFirst = reads.n;
+    assert.ok(afterFirst > 0, 'the first cycle decodes the views');
+    await discovery.sync(snapshot());
+    assert.equal(reads.n, afterFirst, 'unchanged cached objects: no decode');
+
+    // The cache replaces an object when it changes: the new version is decoded and planned from.
+    views = [counted(view('gastown-nux', { rig: 'gastown', desiredState: 'Idle' }, { labels: discoveredLabels('nux') }), reads), views[1]!];
+    const result = await discovery.sync(snapshot());
+    assert.ok(reads.n > afterFirst, 'the replaced object was decoded');
+    assert.equal(result.updated, 1);
+    assert.deepEqual(writes, ['patch gastown-nux {"spec":{"rig":"gastown","desiredState":"Working","beadID":"gt-abc12"}}']);
+  });
+});
