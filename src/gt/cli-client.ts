@@ -17,6 +17,7 @@ import { NUKE_BLOCKED_STDERR, parseNukeBlocked } from './parse/nuke.ts';
 import {
   parseGitState, parsePolecatList, parsePolecatStatus, parseRecoveryCheck, skippedRigs,
 } from './parse/polecat.ts';
+import { parseOncePerOutput, type Parse } from './parse/same-output.ts';
 import { parseSling } from './parse/sling.ts';
 import { parseRefineryStatus, parseRigList, parseTownStatus, parseWitnessStatus } from './parse/town.ts';
 import { requireSuccess, type CompletedCall, type GtRunner, type Invocation } from './runner.ts';
@@ -25,8 +26,6 @@ import {
   validateAddress, validateBeadId, validateBeadIds, validateConvoyId, validatePolecatName,
   validateRigName, validateText,
 } from './validate.ts';
-
-type Parse<T> = (stdout: string) => T;
 
 export function createCliGtClient(runner: GtRunner): GtClient {
   /** Runs a gt command that must exit 0 and parses its stdout. */
@@ -42,11 +41,17 @@ export function createCliGtClient(runner: GtRunner): GtClient {
     return `${rig}/${name}`;
   };
 
+  // The whole-town reads of every sync cycle, parsed once per distinct output (same-output.ts).
+  const rigListOnce = parseOncePerOutput(parseRigList);
+  const townStatusOnce = { full: parseOncePerOutput(parseTownStatus), fast: parseOncePerOutput(parseTownStatus) };
+  const polecatListAllOnce = parseOncePerOutput(parsePolecatList);
+  const convoyListOnce = { open: parseOncePerOutput(parseConvoyList), all: parseOncePerOutput(parseConvoyList) };
+
   return {
-    rigList: (opts) => gt('gt rig list', ['rig', 'list', '--json'], opts, parseRigList),
+    rigList: (opts) => gt('gt rig list', ['rig', 'list', '--json'], opts, rigListOnce),
 
     townStatus: (opts) =>
-      gt('gt status', ['status', '--json', ...(opts?.fast ? ['--fast'] : [])], opts, parseTownStatus),
+      gt('gt status', ['status', '--json', ...(opts?.fast ? ['--fast'] : [])], opts, opts?.fast ? townStatusOnce.fast : townStatusOnce.full),
 
     witnessStatus: async (rig, opts) => {
       validateRigName('gt witness status', rig);
@@ -76,7 +81,7 @@ export function createCliGtClient(runner: GtRunner): GtClient {
 
     polecatListAll: (opts) =>
       runner.run({ bin: 'gt', args: ['polecat', 'list', '--all', '--json'], label: 'gt polecat list', signal: opts?.signal },
-        interpretPolecatList),
+        (call, inv) => interpretPolecatList(call, inv, polecatListAllOnce)),
 
     polecatStatus: async (rig, name, opts) => {
       const ref = polecatRef('gt polecat status', rig, name);
@@ -138,7 +143,7 @@ export function createCliGtClient(runner: GtRunner): GtClient {
     },
 
     convoyList: (opts) =>
-      gt('gt convoy list', ['convoy', 'list', '--json', ...(opts?.all ? ['--all'] : [])], opts, parseConvoyList),
+      gt('gt convoy list', ['convoy', 'list', '--json', ...(opts?.all ? ['--all'] : [])], opts, opts?.all ? convoyListOnce.all : convoyListOnce.open),
 
     convoyAdd: async (id, beads, opts) => {
       const label = 'gt convoy add';
@@ -180,11 +185,11 @@ export function createCliGtClient(runner: GtRunner): GtClient {
 }
 
 /** gt skips rigs it cannot list (stderr warning, exit 0): that is an error, not fewer polecats. */
-function interpretPolecatList(call: CompletedCall, inv: Invocation): PolecatListItem[] {
+function interpretPolecatList(call: CompletedCall, inv: Invocation, parse: Parse<PolecatListItem[]> = parsePolecatList): PolecatListItem[] {
   requireSuccess(call, inv);
   const skipped = skippedRigs(call.stderr);
   if (skipped.length > 0) throw partialListingError(inv.label, skipped);
-  return parsePolecatList(call.stdout);
+  return parse(call.stdout);
 }
 
 /** Exit 1 with bd's `{"error": "no issues found ..."}` means all ids are missing. */

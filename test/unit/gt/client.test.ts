@@ -200,3 +200,43 @@ describe('gt mq list --status', () => {
     assert.deepEqual(calls(), []);
   });
 });
+
+describe('whole-town reads: one parse per distinct output (parse/same-output.ts)', () => {
+  const rigs = (state: string): string => JSON.stringify([{ name: 'gastown', beads_prefix: 'gt', status: state, witness: 'running', refinery: 'running', polecats: 1, crew: 0 }]);
+  const polecats = (state: string): string => JSON.stringify([
+    { rig: 'gastown', name: 'nux', state, issue: 'gt-abc12', session_running: true },
+    { rig: 'gastown', name: 'toast', state: 'idle', session_running: false },
+  ]);
+
+  test('the same output again: gt is still called, the parsed items are the ones handed out before', async () => {
+    reply(polecats('working'));
+    const first = await client.polecatListAll();
+    const second = await client.polecatListAll();
+    assert.equal(calls().length, 2, 'every read still runs gt');
+    assert.deepEqual(second, first);
+    assert.equal(second[0], first[0], 'the same item objects: nothing was parsed again');
+    assert.notEqual(second, first, 'but a fresh array: a caller changing its array changes no one else\'s');
+    first.pop();
+    assert.equal((await client.polecatListAll()).length, 2);
+  });
+
+  test('a changed output is parsed again; a failed parse keeps nothing', async () => {
+    reply(rigs('operational'));
+    const before = await client.rigList();
+    reply(rigs('parked'));
+    const parked = await client.rigList();
+    assert.deepEqual(parked[0]!.status, { kind: 'parked', raw: 'parked' });
+    assert.deepEqual(before[0]!.status, { kind: 'operational', raw: 'operational' }, 'what was handed out is never changed');
+    reply('{"not": "a rig list"');
+    await rejection(client.rigList());
+    reply(rigs('parked'));
+    assert.deepEqual((await client.rigList())[0]!.status, { kind: 'parked', raw: 'parked' });
+  });
+
+  test('the stderr check still runs on an output seen before', async () => {
+    reply(polecats('working'));
+    await client.polecatListAll();
+    reply(polecats('working'), 'warning: failed to list polecats in broken: failed to open database: dial tcp 127.0.0.1:3307: connect: connection refused\n');
+    assert.match((await rejection(client.polecatListAll())).message, /refusing to return a partial list/);
+  });
+});
