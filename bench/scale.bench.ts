@@ -98,11 +98,24 @@ function rssOf(pid: number | undefined): number {
 
 /** CPU seconds (user + system) the process itself used so far, from /proc (its gt/bd children not included). */
 function cpuOf(pid: number | undefined): number {
+  return statCpu(pid, 11);
+}
+
+/**
+ * CPU seconds of the process's finished children: for the operator, every gt/bd call it made
+ * (the simulator's processes, which it spawns and reaps), from /proc cutime + cstime.
+ */
+function childCpuOf(pid: number | undefined): number {
+  return statCpu(pid, 13);
+}
+
+/** Two consecutive /proc/<pid>/stat tick counters from `index` (after the command name), in seconds. */
+function statCpu(pid: number | undefined, index: number): number {
   if (pid === undefined) return NaN;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    return (Number(fields[index]) + Number(fields[index + 1])) / 100; // clock ticks (USER_HZ 100)
   } catch {
     return NaN;
   }
@@ -208,6 +221,8 @@ interface Procs {
   apiserver?: ChildProcess;
   requests?: RequestLog;
   started: number;
+  /** This process's CPU seconds when the operator started. */
+  benchCpu0: number;
 }
 
 /**
@@ -252,9 +267,16 @@ function startOperator(env: Env, split: boolean): ChildProcess {
 
 async function start(env: Env, split: boolean): Promise<Procs> {
   const started = Date.now();
-  if (!split) return { operator: startOperator(env, false), started };
+  const benchCpu0 = benchCpu();
+  if (!split) return { operator: startOperator(env, false), started, benchCpu0 };
   const api = await startApiServer(env);
-  return { operator: startOperator(env, true), apiserver: api.proc, requests: api.requests, started };
+  return { operator: startOperator(env, true), apiserver: api.proc, requests: api.requests, started, benchCpu0 };
+}
+
+/** This benchmark process's CPU seconds so far (user + system). */
+function benchCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 async function stop(p: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -369,6 +391,12 @@ interface Converged {
   startupRequests: ReturnType<RequestLog['snapshot']> | undefined;
   /** The operator process's CPU seconds from its start until converged. */
   cpuS: number;
+  /** CPU seconds of the gt/bd processes (the simulator) the operator ran until converged. */
+  gtCpuS: number;
+  /** This benchmark process's own CPU seconds until converged (its informers, the Convoy creates). */
+  benchCpuS: number;
+  /** With --split: the API server process's CPU seconds until converged (0 otherwise: it is in the operator). */
+  apiCpuS: number;
   load: string;
 }
 
@@ -401,7 +429,7 @@ async function converge(env: Env, procs: Procs, views: Views, timeoutMs: number)
     const label = `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`.replace(/ [a-z0-9]+-[0-9a-z]{3,}.*$/, ' <id>').replace(/ rig\d+.*$/, ' <rig>');
     startupByCommand.set(label, (startupByCommand.get(label) ?? 0) + 1);
   }
-  return { convergedS, samples, startupCalls: calls.length, startupByCommand, errors: await reconcileErrors(env.metricsPort), startupRequests: procs.requests?.snapshot(), cpuS: cpuOf(procs.operator.pid), load: load() };
+  return { convergedS, samples, startupCalls: calls.length, startupByCommand, errors: await reconcileErrors(env.metricsPort), startupRequests: procs.requests?.snapshot(), cpuS: cpuOf(procs.operator.pid), gtCpuS: childCpuOf(procs.operator.pid), benchCpuS: benchCpu() - procs.benchCpu0, apiCpuS: procs.apiserver ? cpuOf(procs.apiserver.pid) : 0, load: load() };
 }
 
 interface Idle {
@@ -534,7 +562,8 @@ async function restart(env: Env, split: boolean, old: Procs, timeoutMs: number):
   old.operator.kill('SIGKILL');
   await new Promise((r) => (old.operator.exitCode !== null || old.operator.signalCode !== null ? r(undefined) : old.operator.once('exit', r)));
   const started = Date.now();
-  const procs: Procs = split ? { ...old, operator: startOperator(env, true), started } : { operator: startOperator(env, false), started };
+  const benchCpu0 = benchCpu();
+  const procs: Procs = split ? { ...old, operator: startOperator(env, true), started, benchCpu0 } : { operator: startOperator(env, false), started, benchCpu0 };
   const client = await connect(env, started + timeoutMs);
   const views = new Views(client);
   const expected = env.town.rigs + env.town.rigs * env.town.polecats + CONVOYS;
@@ -649,6 +678,12 @@ function report(results: Result[]): string {
     ...results.map((r) => `- ${r.town.label}${r.split ? ' (operator alone)' : ''}: ${r.conv.errors}`),
     ...(requestDetail.length > 0 ? ['', 'API requests until converged, by verb and resource (operator alone; the bench\'s own requests included: polling until the CRDs are served, 20 Convoy creates, 3 lists and 3 watches):', ...requestDetail] : []),
     ...results.map((r) => `- operator process CPU, ${r.town.label}: ${r.conv.cpuS.toFixed(1)} s until converged${r.idle ? `, ${r.idle.cpuPerMin.toFixed(1)} s per idle minute` : ''}`),
+    ...results.map((r) => {
+      const c = r.conv;
+      const api = c.apiCpuS > 0 ? `, API server ${c.apiCpuS.toFixed(1)} s` : '';
+      const floor = (c.cpuS + c.gtCpuS + c.benchCpuS + c.apiCpuS) / cpus().length;
+      return `- CPU until converged, ${r.town.label}: operator ${c.cpuS.toFixed(1)} s, its gt/bd calls (the simulator's processes) ${c.gtCpuS.toFixed(1)} s, this benchmark ${c.benchCpuS.toFixed(1)} s${api}: on ${cpus().length} cores at least ${floor.toFixed(1)} s of wall time`;
+    }),
     ...results.filter((r) => r.idle !== undefined).map((r) => `- idle memory, ${r.town.label}: V8 heap used ${series(r.idle!.heap)} MB, V8 heap committed ${series(r.idle!.heapTotal)} MB, external ${series(r.idle!.external)} MB`),
     ...results.filter((r) => r.idle !== undefined).map((r) => `- idle gt/bd calls, ${r.town.label}: ${[...r.idle!.callsByCommand.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.cycles} cycles`),
     ...results.filter((r) => (r.idle?.changedPaths.size ?? 0) > 0).map((r) => `- idle changes, ${r.town.label}: ${[...r.idle!.changedPaths.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
