@@ -15,21 +15,25 @@
 // and closed between two reads.
 //
 // Cost (gastown #4028). There is no town-wide form of the query, so it is one call per rig,
-// throttled here. Two kinds of read:
+// throttled here. Three kinds of read:
+// - the *baseline*: a rig whose status holds no watermark yet (never counted) is read at once,
+//   unbudgeted: the read ends in the status write that stores the first watermark, and that
+//   write belongs to the start-up (or to the rig's creation), not to an idle town later;
 // - an *activity* read, when the rig's queue figures from the town sync (`gt status --json`
 //   rigs[].mq, already read every cycle) changed since the rig's last read (or since it was
 //   first seen, before its first read), which is how a finished merge usually shows first; at
 //   most once per rig per `minIntervalMs` (default 20 s, every 2nd town-sync cycle at its 10 s
 //   default);
-// - a *scheduled* read: a rig's first (the baseline, or after a restart the merges finished
-//   while the operator was away) and the safety net `intervalMs` (default 5 min) after its last
-//   read. These are what an idle town pays, so they share ONE town-wide budget: at most one per
+// - a *scheduled* read: a rig's first after a restart (the merges finished while the operator
+//   was away) and the safety net `intervalMs` (default 5 min) after its last read. These are
+//   what an idle town pays, so they share ONE town-wide budget: at most one per
 //   `scheduledSpacingMs` (the town-sync interval) whatever the number of rigs; a rig refused a
-//   slot asks again at its next reconcile (at the latest its 60 s resync). An idle town thus
-//   costs at most one `gt mq list` per sync cycle on top of the cycle's own calls, instead of
-//   rigs / 30 (3.3 at 100 rigs), and a start-up no longer reads every rig's queue at once; the
-//   price is that at more than intervalMs / scheduledSpacingMs rigs (30 at the defaults) the
-//   safety net comes round every rigs x scheduledSpacingMs (about 17 minutes at 100 rigs).
+//   slot asks again at its next reconcile (at the latest its 60 s resync). They write the
+//   status only when they find new merges. An idle town thus costs at most one `gt mq list`
+//   per sync cycle on top of the cycle's own calls, instead of rigs / 30 (3.3 at 100 rigs), and
+//   a restart no longer reads every rig's queue at once; the price is that at more than
+//   intervalMs / scheduledSpacingMs rigs (30 at the defaults) the safety net comes round every
+//   rigs x scheduledSpacingMs (about 17 minutes at 100 rigs).
 //   Plus one `bd show` of the new
 // merges whose outcome gt's JSON does not tell (closed with neither `merge_commit` nor
 // `close_reason` in the description, e.g. `merged after conflict resolution` or
@@ -172,7 +176,7 @@ interface ReadSchedule {
   readonly queue: string;
 }
 
-type ReadKind = 'activity' | 'scheduled';
+type ReadKind = 'baseline' | 'activity' | 'scheduled';
 
 /**
  * The town-wide budget of scheduled reads: a token bucket of one token, refilled one per
@@ -232,7 +236,7 @@ export class RigMerges {
     const now = this.#clock.now();
     const queue = queueSignature(input.queue);
     if (!input.canRead) return keep;
-    const kind = this.#due(rig, now, queue);
+    const kind = this.#due(rig, stored, now, queue);
     if (kind === undefined || (kind === 'scheduled' && !this.#budget.take(now))) return keep;
     this.#reads.set(rig, { at: now, queue });
     this.#firstSeen.delete(rig);
@@ -256,10 +260,11 @@ export class RigMerges {
     this.#counter.forget(rig);
   }
 
-  /** Which read is due now, if any (see the header: activity reads are not budgeted). */
-  #due(rig: string, now: number, queue: string): ReadKind | undefined {
+  /** Which read is due now, if any (see the header: only scheduled reads are budgeted). */
+  #due(rig: string, stored: MergeWatermark | undefined, now: number, queue: string): ReadKind | undefined {
     const last = this.#reads.get(rig);
     if (last === undefined) {
+      if (stored === undefined) return 'baseline';
       const first = this.#firstSeen.get(rig);
       if (first === undefined) this.#firstSeen.set(rig, queue);
       return first !== undefined && first !== queue ? 'activity' : 'scheduled';

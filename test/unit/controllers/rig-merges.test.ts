@@ -2,7 +2,8 @@
 // record + new watermark), dedup across a simulated restart, the status field it lives in, and
 // the adapter's schedule of gt reads (at most once per rig per minIntervalMs, due after
 // intervalMs or on a queue change, none while the town read fails), and the town-wide budget
-// of scheduled reads (first reads and the safety net: one per scheduledSpacingMs, all rigs).
+// of scheduled reads (a restart's first reads and the safety net: one per scheduledSpacingMs,
+// all rigs; a never-counted rig's baseline read is not budgeted).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { rigStatusSchema, type RigStatus } from '../../../src/api/index.ts';
@@ -263,13 +264,24 @@ describe('RigMerges', () => {
 describe('RigMerges: the town-wide budget of scheduled reads', () => {
   const queue = (pending: number) => ({ pending, inFlight: 0, blocked: 0 });
   const readRigs = (town: FakeTown): string[] => town.calls.filter((c) => c.startsWith('mq list')).map((c) => c.split(' ')[2] ?? '');
+  /** A watermark from the Rig status: the rig was counted before (a restart). */
+  const counted: MergeWatermark = { closedAt: t(0), ids: [] };
 
-  test('first reads of many rigs: one per spacing, town-wide; every rig is read in turn', async () => {
+  test('rigs never counted (no watermark in status) are all read at once: the baseline is not budgeted', async () => {
+    const town: FakeTown = { closed: [success('gt-old', 0)], beads: [], calls: [] };
+    const { merges } = setup(town, 10_000);
+    for (const rig of ['r1', 'r2', 'r3']) {
+      assert.deepEqual(await merges.observe({ rig, stored: undefined, queue: queue(0), canRead: true }), { closedAt: t(0), ids: ['gt-old'] });
+    }
+    assert.deepEqual(readRigs(town), ['r1', 'r2', 'r3']);
+  });
+
+  test('after a restart, first reads of many rigs: one per spacing, town-wide; every rig is read in turn', async () => {
     const town: FakeTown = { closed: [], beads: [], calls: [] };
     const { merges, clock } = setup(town, 10_000);
     const rigs = ['r1', 'r2', 'r3', 'r4'];
     const pass = async (): Promise<void> => {
-      for (const rig of rigs) await merges.observe({ rig, stored: undefined, queue: queue(0), canRead: true });
+      for (const rig of rigs) await merges.observe({ rig, stored: counted, queue: queue(0), canRead: true });
     };
     await pass();
     assert.deepEqual(readRigs(town), ['r1'], 'one slot at start');
@@ -289,46 +301,42 @@ describe('RigMerges: the town-wide budget of scheduled reads', () => {
     assert.deepEqual(readRigs(town).slice(4), ['r1'], 't = 65 s: r1 (read at 0 s) is due again, and takes the slot');
   });
 
-  test('the safety net is budgeted too: rigs due together are read one per spacing', async () => {
+  test('the safety net is budgeted: rigs due together are read one per spacing', async () => {
     const town: FakeTown = { closed: [], beads: [], calls: [] };
     const { merges, clock } = setup(town, 10_000);
-    for (const rig of ['r1', 'r2']) {
-      await merges.observe({ rig, stored: undefined, queue: queue(0), canRead: true });
-      clock.ms += 10_000;
-    }
-    assert.deepEqual(readRigs(town), ['r1', 'r2']);
+    for (const rig of ['r1', 'r2']) await merges.observe({ rig, stored: undefined, queue: queue(0), canRead: true });
+    assert.deepEqual(readRigs(town), ['r1', 'r2'], 'the baselines');
     clock.ms += 60_000;
-    await merges.observe({ rig: 'r1', stored: undefined, queue: queue(0), canRead: true });
-    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r1', stored: counted, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r2', stored: counted, queue: queue(0), canRead: true });
     assert.deepEqual(readRigs(town), ['r1', 'r2', 'r1'], 'both due, one slot');
     clock.ms += 10_000;
-    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r2', stored: counted, queue: queue(0), canRead: true });
     assert.deepEqual(readRigs(town), ['r1', 'r2', 'r1', 'r2']);
   });
 
   test('a queue change reads at once, budget or not, before the first read too', async () => {
     const town: FakeTown = { closed: [], beads: [], calls: [] };
     const { merges, clock } = setup(town, 10_000);
-    await merges.observe({ rig: 'r1', stored: undefined, queue: queue(0), canRead: true });
-    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r1', stored: counted, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r2', stored: counted, queue: queue(0), canRead: true });
     assert.deepEqual(readRigs(town), ['r1'], 'r2 refused a slot');
-    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(1), canRead: true });
+    await merges.observe({ rig: 'r2', stored: counted, queue: queue(1), canRead: true });
     assert.deepEqual(readRigs(town), ['r1', 'r2'], "r2's queue moved since it was first seen: an activity read");
     clock.ms += 20_000;
-    await merges.observe({ rig: 'r1', stored: undefined, queue: queue(2), canRead: true });
-    await merges.observe({ rig: 'r2', stored: undefined, queue: queue(0), canRead: true });
+    await merges.observe({ rig: 'r1', stored: counted, queue: queue(2), canRead: true });
+    await merges.observe({ rig: 'r2', stored: counted, queue: queue(0), canRead: true });
     assert.deepEqual(readRigs(town), ['r1', 'r2', 'r1', 'r2'], 'queue changes after minIntervalMs read without a slot');
   });
 
   test('a refused read keeps the watermark (restart: counted once a slot comes)', async () => {
     const town: FakeTown = { closed: [success('gt-a', 1)], beads: [], calls: [] };
     const { merges, metrics, clock } = setup(town, 10_000);
-    const stored: MergeWatermark = { closedAt: t(0), ids: [] };
-    await merges.observe({ rig: 'other', stored: undefined, canRead: true });
-    assert.equal(await merges.observe({ rig: 'gastown', stored, canRead: true }), stored, 'refused: the stored watermark as is');
+    await merges.observe({ rig: 'other', stored: counted, canRead: true });
+    assert.equal(await merges.observe({ rig: 'gastown', stored: counted, canRead: true }), counted, 'refused: the stored watermark as is');
     assert.equal((await totals(metrics)).success, undefined);
     clock.ms += 10_000;
-    assert.deepEqual(await merges.observe({ rig: 'gastown', stored, canRead: true }), { closedAt: t(1), ids: ['gt-a'] });
+    assert.deepEqual(await merges.observe({ rig: 'gastown', stored: counted, canRead: true }), { closedAt: t(1), ids: ['gt-a'] });
     assert.equal((await totals(metrics)).success, 1);
   });
 });
