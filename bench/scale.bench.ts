@@ -14,7 +14,7 @@
 //   - kill -9 of the operator and a restart on the same data: time until every view is Ready
 //     and no status write follows (settled).
 // Run: npm run bench:scale [-- --quick] [-- --towns 1,50x10,100x100] [-- --idle 120]
-//      [-- --split] [-- --restart-only] [-- --cpu-prof DIR] [-- --heap-snapshot DIR] [-- --keep] [-- --operator-flag=--workers=8] [-- --out FILE]
+//      [-- --split] [-- --restart-only] [-- --restart] [-- --cpu-prof DIR] [-- --heap-snapshot DIR] [-- --keep] [-- --operator-flag=--workers=8] [-- --out FILE]
 //      -> bench/results/scale-last-run.md (the findings and the before/after figures are kept
 //      by hand in bench/results/scale.md)
 // The machine's load (uptime) is printed with every figure: timings on a shared machine vary.
@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     idle: { type: 'string' },
     split: { type: 'boolean', default: false },
     'restart-only': { type: 'boolean', default: false },
+    // The kill -9 restart on every town, not only those of at most 40 polecats.
+    restart: { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     // Keep each town's directory (the simulator's call log with timestamps, the API server's data).
@@ -424,11 +426,7 @@ async function converge(env: Env, procs: Procs, views: Views, timeoutMs: number)
     await sleep(1_000);
   }
   const calls = readCalls(env.townRoot);
-  const startupByCommand = new Map<string, number>();
-  for (const c of calls) {
-    const label = `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`.replace(/ [a-z0-9]+-[0-9a-z]{3,}.*$/, ' <id>').replace(/ rig\d+.*$/, ' <rig>');
-    startupByCommand.set(label, (startupByCommand.get(label) ?? 0) + 1);
-  }
+  const startupByCommand = countByCommand(calls);
   return { convergedS, samples, startupCalls: calls.length, startupByCommand, errors: await reconcileErrors(env.metricsPort), startupRequests: procs.requests?.snapshot(), cpuS: cpuOf(procs.operator.pid), gtCpuS: childCpuOf(procs.operator.pid), benchCpuS: benchCpu() - procs.benchCpu0, apiCpuS: procs.apiserver ? cpuOf(procs.apiserver.pid) : 0, load: load() };
 }
 
@@ -555,7 +553,25 @@ async function heapSnapshot(proc: ChildProcess, name: string): Promise<string | 
   return undefined;
 }
 
-interface Restart { views: number; readyS: number | undefined; settledS: number | undefined; load: string }
+interface Restart {
+  views: number;
+  readyS: number | undefined;
+  settledS: number | undefined;
+  /** gt/bd calls from the restart until settled, by command. */
+  callsByCommand: Map<string, number>;
+  load: string;
+}
+
+/** A call log entry as a command label: ids and rig names folded (`gt mq list <rig>`). */
+function commandLabel(c: { bin: string; args: readonly string[] }): string {
+  return `${c.bin} ${c.args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`.replace(/ [a-z0-9]+-[0-9a-z]{3,}.*$/, ' <id>').replace(/ rig\d+.*$/, ' <rig>');
+}
+
+function countByCommand(calls: readonly { bin: string; args: readonly string[] }[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of calls) out.set(commandLabel(c), (out.get(commandLabel(c)) ?? 0) + 1);
+  return out;
+}
 
 /** kill -9 the operator (and with it the embedded API server), restart on the same data. */
 async function restart(env: Env, split: boolean, old: Procs, timeoutMs: number): Promise<{ result: Restart; procs: Procs }> {
@@ -577,7 +593,8 @@ async function restart(env: Env, split: boolean, old: Procs, timeoutMs: number):
       await sleep(100);
     }
     const settledS = readyS === undefined ? undefined : (Math.max(views.lastChange, started + readyS * 1000) - started) / 1000;
-    return { result: { views: expected, readyS, settledS, load: load() }, procs };
+    const callsByCommand = countByCommand(readCalls(env.townRoot).filter((c) => Date.parse(c.ts) >= started));
+    return { result: { views: expected, readyS, settledS, callsByCommand, load: load() }, procs };
   } finally {
     views.stop();
   }
@@ -684,6 +701,7 @@ function report(results: Result[]): string {
       const floor = (c.cpuS + c.gtCpuS + c.benchCpuS + c.apiCpuS) / cpus().length;
       return `- CPU until converged, ${r.town.label}: operator ${c.cpuS.toFixed(1)} s, its gt/bd calls (the simulator's processes) ${c.gtCpuS.toFixed(1)} s, this benchmark ${c.benchCpuS.toFixed(1)} s${api}: on ${cpus().length} cores at least ${floor.toFixed(1)} s of wall time`;
     }),
+    ...results.filter((r) => r.restart !== undefined).map((r) => `- gt/bd calls from the kill -9 restart until settled, ${r.town.label}: ${[...r.restart!.callsByCommand.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')}`),
     ...results.filter((r) => r.idle !== undefined).map((r) => `- idle memory, ${r.town.label}: V8 heap used ${series(r.idle!.heap)} MB, V8 heap committed ${series(r.idle!.heapTotal)} MB, external ${series(r.idle!.external)} MB`),
     ...results.filter((r) => r.idle !== undefined).map((r) => `- idle gt/bd calls, ${r.town.label}: ${[...r.idle!.callsByCommand.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.cycles} cycles`),
     ...results.filter((r) => (r.idle?.changedPaths.size ?? 0) > 0).map((r) => `- idle changes, ${r.town.label}: ${[...r.idle!.changedPaths.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `\`${k}\` ${v}`).join(', ')} over ${r.idle!.seconds} s`),
@@ -700,7 +718,7 @@ const results: Result[] = [];
 for (const town of towns) {
   const small = town.rigs * town.polecats <= 40;
   if (args['restart-only'] && !small) continue;
-  results.push(await runTown(town, args.split, args['restart-only'] ? 0 : idleSeconds, !args['no-restart'] && small));
+  results.push(await runTown(town, args.split, args['restart-only'] ? 0 : idleSeconds, !args['no-restart'] && (small || args.restart)));
 }
 const text = report(results);
 process.stdout.write(text);
