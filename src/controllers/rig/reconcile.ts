@@ -48,7 +48,7 @@ export interface RigReconcilerDeps {
   readonly readWrapper?: (rigDir: string) => Promise<WrapperCheck>;
   readonly pathRecheckMs?: number;
   /** Counts finished merges for the refinery metrics; omit to count none. */
-  readonly merges?: Pick<RigMerges, 'observe'>;
+  readonly merges?: Pick<RigMerges, 'observe' | 'waitingMs'>;
   readonly resyncMs?: number;
 }
 
@@ -95,6 +95,9 @@ export class RigReconciler {
       ctx.logger.debug({ phase: decision.status.phase }, 'rig status written');
     }
     const recheck = path.kind === 'directory' ? undefined : (this.#deps.pathRecheckMs ?? RIG_RECONCILE_DEFAULTS.pathRecheckMs);
-    return { requeueAfterMs: recheck ?? this.#deps.resyncMs ?? RIG_RECONCILE_DEFAULTS.resyncMs };
+    const next = recheck ?? this.#deps.resyncMs ?? RIG_RECONCILE_DEFAULTS.resyncMs;
+    // A merge read waiting for its slot of the town-wide schedule comes back for it (merges.ts).
+    const mergeSlot = this.#deps.merges?.waitingMs(gtName);
+    return { requeueAfterMs: mergeSlot === undefined ? next : Math.min(next, mergeSlot) };
   }
 }

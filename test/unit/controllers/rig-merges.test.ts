@@ -339,4 +339,31 @@ describe('RigMerges: the town-wide budget of scheduled reads', () => {
     assert.deepEqual(await merges.observe({ rig: 'gastown', stored: counted, canRead: true }), { closedAt: t(1), ids: ['gt-a'] });
     assert.equal((await totals(metrics)).success, 1);
   });
+
+  test('rigs asking together get the next slots reserved, are told when to come back, and keep their slot if late', async () => {
+    const town: FakeTown = { closed: [], beads: [], calls: [] };
+    const { merges, clock } = setup(town, 10_000);
+    const ask = (rig: string) => merges.observe({ rig, stored: counted, queue: queue(0), canRead: true });
+    for (const rig of ['r1', 'r2', 'r3', 'r4']) await ask(rig);
+    assert.deepEqual(readRigs(town), ['r1'], 'one slot now');
+    assert.deepEqual(['r1', 'r2', 'r3', 'r4'].map((r) => merges.waitingMs(r)), [undefined, 10_000, 20_000, 30_000], 'the next three slots, in the order they asked');
+    clock.ms += 10_000;
+    await ask('r2');
+    assert.deepEqual(readRigs(town), ['r1', 'r2'], 'r2 at its slot');
+    clock.ms += 15_000;
+    await ask('r4');
+    assert.deepEqual(readRigs(town), ['r1', 'r2'], 'r4 early: not yet');
+    assert.equal(merges.waitingMs('r4'), 5_000);
+    clock.ms += 15_000;
+    await ask('r3');
+    assert.deepEqual(readRigs(town), ['r1', 'r2', 'r3'], 'r3 late: its slot was kept');
+    assert.equal(merges.waitingMs('r3'), undefined);
+    await ask('r4');
+    assert.deepEqual(readRigs(town), ['r1', 'r2', 'r3', 'r4']);
+    await ask('r5');
+    await ask('r6');
+    assert.deepEqual(readRigs(town).slice(4), ['r5'], 't = 40 s: the slot after the four reserved ones');
+    assert.equal(merges.waitingMs('r6'), 10_000, 'and the next newcomer waits a spacing');
+  });
 });
+
