@@ -13,7 +13,8 @@
 //
 // Requeues: a path problem is re-checked after `pathRecheckMs` (no signal reports a directory
 // appearing); every Rig is looked at again after `resyncMs` as a level-based safety net, which
-// costs a stat and a comparison (town changes themselves arrive through town sync).
+// costs a stat and a comparison (town changes themselves arrive through town sync), or sooner
+// when its merge read waits for a slot of the town-wide schedule (merges.ts).
 import { stat } from 'node:fs/promises';
 import { decodeRig, gtRigName, type RigStatus } from '../../api/index.ts';
 import type { Clock } from '../../runtime/clock.ts';
