@@ -569,7 +569,10 @@ function commandLabel(c: { bin: string; args: readonly string[] }): string {
 
 function countByCommand(calls: readonly { bin: string; args: readonly string[] }[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const c of calls) out.set(commandLabel(c), (out.get(commandLabel(c)) ?? 0) + 1);
+  for (const c of calls) {
+    const label = commandLabel(c);
+    out.set(label, (out.get(label) ?? 0) + 1);
+  }
   return out;
 }
 

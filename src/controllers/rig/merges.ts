@@ -26,19 +26,18 @@
 //   default);
 // - a *scheduled* read: a rig's first after a restart (the merges finished while the operator
 //   was away) and the safety net `intervalMs` (default 5 min) after its last read. These are
-//   what an idle town pays, so they share ONE town-wide budget: at most one per
+//   what an idle town pays, so they share ONE town-wide schedule: one slot per
 //   `scheduledSpacingMs` (the town-sync interval) whatever the number of rigs; a rig that
 //   finds no slot free reserves the next one and its reconcile requeues for it. They write the
-//   status only when they find new merges. An idle town thus costs at most one `gt mq list`
-//   per sync cycle on top of the cycle's own calls, instead of rigs / 30 (3.3 at 100 rigs), and
-//   a restart no longer reads every rig's queue at once; the price is that at more than
-//   intervalMs / scheduledSpacingMs rigs (30 at the defaults) the safety net comes round every
-//   rigs x scheduledSpacingMs (about 17 minutes at 100 rigs).
-//   Plus one `bd show` of the new
-// merges whose outcome gt's JSON does not tell (closed with neither `merge_commit` nor
-// `close_reason` in the description, e.g. `merged after conflict resolution` or
-// `rejected: ...`): only when such merges appear, for just their ids. Nothing is read while the
-// town read fails or gt does not list the rig. gt itself purges closed wisps (`gt done` runs `bd purge`; the daemon's
+//   status only when they find new merges. An idle town thus costs one `gt mq list` per sync
+//   cycle on average at most, on top of the cycle's own calls, instead of rigs / 30 (3.3 at 100
+//   rigs), and a restart no longer reads every rig's queue at once; the price is that at more
+//   than intervalMs / scheduledSpacingMs rigs (30 at the defaults) the safety net comes round
+//   every rigs x scheduledSpacingMs (about 17 minutes at 100 rigs).
+// Plus one `bd show` of the new merges whose outcome gt's JSON does not tell (closed with
+// neither `merge_commit` nor `close_reason` in the description, e.g. `merged after conflict
+// resolution` or `rejected: ...`): only when such merges appear, for just their ids. Nothing is
+// read while the town read fails or gt does not list the rig. gt itself purges closed wisps (`gt done` runs `bd purge`; the daemon's
 // reaper after 7 days): a merge closed and purged between two reads is never seen, which the
 // read on queue changes keeps rare.
 //
@@ -74,8 +73,8 @@ export const RIG_MERGES_DEFAULTS = {
   /** ...and never sooner than this after the last read (even when the queue changed). */
   minIntervalMs: 20_000,
   /**
-   * Scheduled reads (first reads and the safety net) of all rigs together: at most one per this
-   * long (the operator passes its town-sync interval).
+   * Scheduled reads (a restart's first reads and the safety net) of all rigs together: one slot
+   * per this long (the operator passes its town-sync interval).
    */
   scheduledSpacingMs: 10_000,
 } as const;
@@ -154,7 +153,7 @@ export interface RigMergesDeps {
   readonly clock: Pick<Clock, 'now'>;
   readonly intervalMs?: number;
   readonly minIntervalMs?: number;
-  /** At most one scheduled read per this long, town-wide; default 10 s. */
+  /** One slot for a scheduled read per this long, town-wide; default 10 s. */
   readonly scheduledSpacingMs?: number;
   readonly logger?: Logger;
 }
@@ -294,7 +293,11 @@ export class RigMerges {
     this.#counter.forget(rig);
   }
 
-  /** Which read is due now, if any (see the header: only scheduled reads are budgeted). */
+  /**
+   * Which read is due now, if any (see the header: only scheduled reads are budgeted). Before a
+   * rig's first read it also records the queue figures the rig first showed, so a change of them
+   * is an activity read.
+   */
   #due(rig: string, stored: MergeWatermark | undefined, now: number, queue: string): ReadKind | undefined {
     const last = this.#reads.get(rig);
     if (last === undefined) {
