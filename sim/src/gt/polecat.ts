@@ -6,7 +6,7 @@
 import { flagBool, parseArgs } from '../args.ts';
 import type { ParsedArgs } from '../args.ts';
 import {
-  applyMqCheck, cleanupStatusBlocker, findPolecat, gitCleanupStatus, hasSubmittableWork, indexMergeRequests, listState, nukeBlockReasons, polecatAgentBeadId, recoveryStatus, removePolecat, rigPolecats, sessionName, workstate, worktreePath,
+  applyMqCheck, cleanupStatusBlocker, findPolecat, gitCleanupStatus, hasSubmittableWork, indexMergeRequests, listState, nukeBlockReasons, polecatAgentBeadId, polecatsByRig, recoveryStatus, removePolecat, rigPolecats, sessionName, workstate, worktreePath,
 } from '../domain.ts';
 import type { MergeRequestIndex, RecoveryStatus, Workstate } from '../domain.ts';
 import { isCurrent } from '../version.ts';
@@ -80,8 +80,9 @@ function list(ctx: CommandContext, args: readonly string[]): void {
   const items: ListItem[] = [];
   const current = isCurrent(state, ctx.env);
   const mrs = indexMergeRequests(state);
+  const byRig = polecatsByRig(state);
   for (const rig of rigs) {
-    const polecats = rigPolecats(state, rig);
+    const polecats = byRig.get(rig) ?? [];
     items.push(...polecats.filter((p) => p.worktree).map((p) => listItem(state, p, dbDown(ctx), current, mrs)));
     items.push(...polecats.filter((p) => !p.worktree && p.sessionRunning).map((p) => zombieItem(state, p)));
   }

@@ -2,21 +2,21 @@
 // operator can only notice them by reading state. Unpark/undock bring the witness and
 // refinery back at once, standing in for the gt daemon that restarts them in real towns.
 import { flagBool, parseArgs } from '../args.ts';
-import { openMergeRequests, rigPolecats } from '../domain.ts';
-import type { SimRig, SimState } from '../model.ts';
+import { openMergeRequests, polecatsByRig, rigPolecats } from '../domain.ts';
+import type { SimPolecat, SimRig, SimState } from '../model.ts';
 import { CommandError, json, out } from '../output.ts';
 import type { CommandContext } from '../runtime.ts';
 import { requireArgs, requireRig } from './common.ts';
 import { join } from 'node:path';
 
-function rigListEntry(state: SimState, rig: SimRig): Record<string, string | number> {
+function rigListEntry(rig: SimRig, polecats: readonly SimPolecat[]): Record<string, string | number> {
   return {
     name: rig.name,
     beads_prefix: rig.prefix,
     status: rig.status,
     witness: rig.witnessRunning ? 'running' : 'stopped',
     refinery: rig.refineryRunning ? 'running' : 'stopped',
-    polecats: rigPolecats(state, rig.name).filter((p) => p.worktree).length,
+    polecats: polecats.filter((p) => p.worktree).length,
     crew: rig.crew.length,
   };
 }
@@ -40,14 +40,15 @@ function list(ctx: CommandContext, args: readonly string[]): void {
     out(ctx.output, 'Add one with: gt rig add <name> <git-url>');
     return;
   }
+  const byRig = polecatsByRig(state);
   if (flagBool(parsed, 'json')) {
-    json(ctx.output, rigs.map((r) => rigListEntry(state, r)));
+    json(ctx.output, rigs.map((r) => rigListEntry(r, byRig.get(r.name) ?? [])));
     return;
   }
   out(ctx.output, 'Rigs');
   out(ctx.output);
   for (const r of rigs) {
-    const e = rigListEntry(state, r);
+    const e = rigListEntry(r, byRig.get(r.name) ?? []);
     out(ctx.output, `  ${r.name}  [${r.status}]  polecats: ${e['polecats']}  witness: ${e['witness']}  refinery: ${e['refinery']}`);
   }
 }

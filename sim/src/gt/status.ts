@@ -4,7 +4,7 @@
 // structural has_witness/has_refinery, session names from the rig prefix, `mq` only when the
 // queue is not empty, hooks from handoff beads only.
 import { flagBool, parseArgs } from '../args.ts';
-import { openMergeRequests, rigAgentSession, rigPolecats, sessionName } from '../domain.ts';
+import { openMergeRequests, polecatsByRig, rigAgentSession, sessionName } from '../domain.ts';
 import type { SimPolecat, SimRig, SimState } from '../model.ts';
 import { json, out } from '../output.ts';
 import type { CommandContext } from '../runtime.ts';
@@ -78,8 +78,8 @@ function mqSummary(state: SimState, rig: SimRig): Record<string, unknown> | unde
  * is `agents[].running` of the `witness`/`refinery` entries. `polecats` lists the polecat
  * directories (a zombie has none), `null` when there are none.
  */
-function rigStatus(state: SimState, rig: SimRig, fast: boolean): Record<string, unknown> {
-  const polecats = rigPolecats(state, rig.name).filter((p) => p.worktree);
+function rigStatus(state: SimState, rig: SimRig, rigsPolecats: readonly SimPolecat[], fast: boolean): Record<string, unknown> {
+  const polecats = rigsPolecats.filter((p) => p.worktree);
   const out: Record<string, unknown> = {
     name: rig.name,
     polecats: polecats.length === 0 ? null : polecats.map((p) => p.name),
@@ -113,7 +113,8 @@ function rigStatus(state: SimState, rig: SimRig, fast: boolean): Record<string, 
 export function townStatus(ctx: CommandContext, fast: boolean): Record<string, unknown> {
   const state = ctx.read();
   const rigs = Object.values(state.rigs).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const rigEntries = rigs.map((r) => rigStatus(state, r, fast));
+  const byRig = polecatsByRig(state);
+  const rigEntries = rigs.map((r) => rigStatus(state, r, byRig.get(r.name) ?? [], fast));
   const hooksWithWork = rigEntries.flatMap((r) => (r['hooks'] as Array<{ has_work: boolean }> | undefined) ?? []).filter((h) => h.has_work).length;
   return {
     name: state.townName,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseArgs } from '../../../sim/src/args.ts';
-import { listState, nukeBlockReasons, recoveryStatus } from '../../../sim/src/domain.ts';
+import { listState, nukeBlockReasons, polecatsByRig, recoveryStatus, rigPolecats } from '../../../sim/src/domain.ts';
 import { formatEvent } from '../../../sim/src/events.ts';
 import { parseFaultRules, ruleMatches } from '../../../sim/src/faults.ts';
 import { goLocalTime, nextPolecatName, seededRng, shortId } from '../../../sim/src/ids.ts';
@@ -109,6 +109,21 @@ describe('gt derived states', () => {
       assignee: '', owner: '', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', labels: [],
     };
     assert.deepEqual(nukeBlockReasons(state, polecat({ cleanupStatus: 'clean' })), ['has open MR (gt-mr002)']);
+  });
+});
+
+describe('polecats by rig', () => {
+  test('one pass groups every rig like rigPolecats does, each rig by name', () => {
+    const state = emptyState('town');
+    // Inserted out of order and interleaved across rigs, as spawns and nukes leave them.
+    for (const [rig, name] of [['b', 'rust'], ['a', 'toast'], ['b', 'ace'], ['a', 'Nux'], ['c', 'max'], ['a', 'fury']] as const) {
+      state.polecats[`${rig}/${name}`] = polecat({ rig, name });
+    }
+    const byRig = polecatsByRig(state);
+    assert.deepEqual([...byRig.keys()].sort(), ['a', 'b', 'c']);
+    for (const rig of ['a', 'b', 'c']) assert.deepEqual(byRig.get(rig), rigPolecats(state, rig));
+    assert.deepEqual(byRig.get('a')?.map((p) => p.name), ['fury', 'Nux', 'toast']);
+    assert.equal(byRig.get('none'), undefined);
   });
 });
 
