@@ -183,6 +183,8 @@ export class PolecatReconciler {
       obj,
       decision,
       intent: (action) => action.type === 'escalate',
+      // The outbox sends the mail after its window; a mail changes nothing town sync reads.
+      changesTown: (action) => action.type !== 'escalate',
       act: (action, d) => this.#act(key, action, d, opts),
       status: this.#deps.status,
       events: this.#deps.events,

@@ -8,7 +8,7 @@
 // intent, and the action is skipped rather than repeated. Each action's result is folded back
 // into the decision by the controller's pure outcome functions; the final status is written once
 // (only if it changed), the decision's Events recorded, and town sync asked for a fresh snapshot
-// whenever gt was changed. Gathering and deciding stay in each controller.
+// whenever an action changed what it reads. Gathering and deciding stay in each controller.
 import type { ReconcileResult } from '../../runtime/controller.ts';
 import type { WithStatus } from '../../runtime/status.ts';
 import type { TownView } from '../town-sync/snapshot.ts';
@@ -31,6 +31,13 @@ export interface CarryOut<S extends object, A extends { readonly type: string },
   readonly intent: (action: A) => boolean;
   /** Runs one action and folds its result into the decision. */
   readonly act: (action: A, decision: D) => Promise<D>;
+  /**
+   * Whether an action changes what town sync reads, so a fresh snapshot is asked for after it;
+   * default every action. A mail handed to the outbox changes nothing there yet, and a sync
+   * asked for then would split one round's batch: a rig's other stuck polecats, reconciled a
+   * moment later, would see a newer read and get a mail of their own.
+   */
+  readonly changesTown?: (action: A) => boolean;
   readonly status: StatusSink<S>;
   readonly events: EventSink;
   readonly town: Pick<TownView, 'requestSync'>;
@@ -45,7 +52,8 @@ export async function carryOut<S extends object, A extends { readonly type: stri
   for (const action of run.decision.actions) d = await run.act(action, d);
   for (const e of d.events) events.event(obj, e.type, e.reason, e.message);
   await status.write(current, d.status);
-  if (d.actions.length > 0) run.town.requestSync(`${run.subject}: ${d.actions.map((a) => a.type).join(',')}`);
+  const changed = d.actions.filter(run.changesTown ?? (() => true));
+  if (changed.length > 0) run.town.requestSync(`${run.subject}: ${changed.map((a) => a.type).join(',')}`);
   return d;
 }
 

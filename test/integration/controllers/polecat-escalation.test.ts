@@ -13,6 +13,7 @@ import { POLECAT_KIND } from '../../../src/api/kinds.ts';
 import { EscalationOutbox } from '../../../src/controllers/polecat/escalation-outbox.ts';
 import { DEFAULT_ESCALATION } from '../../../src/controllers/polecat/stuck.ts';
 import { EVENT_LOG_FILE } from '../../../src/controllers/town-sync/event-log.ts';
+import type { TownSnapshot, TownView } from '../../../src/controllers/town-sync/snapshot.ts';
 import { FakeClock } from '../../../src/runtime/clock.ts';
 import * as control from '../../../sim/src/control.ts';
 import { GT_VERSIONS } from '../../../sim/src/version.ts';
@@ -33,15 +34,33 @@ for (const version of GT_VERSIONS) {
       round(keys: readonly string[], sync?: boolean): Promise<void>;
     }
 
-    /** One operator process: a reconciler, its outbox (receipts from the town event log) and its clock. */
-    function operator(clock: FakeClock): Operator {
+    /**
+     * One operator process: a reconciler, its outbox (receipts from the town event log) and its
+     * clock. Its reconciles see the town read their round started on, even when town sync's own
+     * 30 s cycle lands in the middle of a round; the town reads they ask for are recorded.
+     */
+    function operator(clock: FakeClock, syncRequests: string[] = []): Operator {
       const outbox = new EscalationOutbox({ gt: bed.gt, clock, windowMs: WINDOW, eventLogPath: path.join(bed.root, EVENT_LOG_FILE) });
-      const r = polecatReconciler(bed, { outbox, clock });
+      let read: TownSnapshot | undefined;
+      const town: TownView = {
+        current: () => read ?? bed.observer.current(),
+        requestSync: (reason) => {
+          syncRequests.push(reason);
+          bed.observer.requestSync(reason);
+        },
+        registerBeadInterest: (owner, ids) => bed.observer.registerBeadInterest(owner, ids),
+        unregisterBeadInterest: (owner) => bed.observer.unregisterBeadInterest(owner),
+      };
+      const r = polecatReconciler(bed, { outbox, clock, town });
       return {
         outbox,
         async round(keys, sync = false) {
-          if (sync) await bed.observer.syncNow('round');
-          for (const key of keys) await r.reconcile(key, false);
+          read = sync ? await bed.observer.syncNow('round') : bed.observer.current();
+          try {
+            for (const key of keys) await r.reconcile(key, false);
+          } finally {
+            read = undefined;
+          }
         },
       };
     }
@@ -141,6 +160,27 @@ for (const version of GT_VERSIONS) {
       await op.round([a.key, b.key], true);
       assert.equal((await status(b.key))?.escalation?.nextAt, undefined, 'no repeat after the fifth');
       assert.equal(mails().length, before + 5, 'never a sixth mail');
+    });
+
+    test('an escalation intent asks town sync for no fresh read, which would split the rig\'s mail', async () => {
+      // In the operator a work queue stands between the reconciles of a rig's stuck polecats. A
+      // read asked for after the first intent lands before a later reconcile whenever that comes
+      // more than town sync's debounce later: that polecat would stand on a newer read, with a tag
+      // and a mail of its own (this file's first test failed so on a busy machine).
+      const requests: string[] = [];
+      const clock = new FakeClock(Date.now());
+      const op = operator(clock, requests);
+      const e = await stuckPolecat('esc-intent-e');
+      const f = await stuckPolecat('esc-intent-f');
+      await op.round([e.key, f.key], true);
+      assert.deepEqual(requests, [], 'no town read asked for by the intents');
+      const [se, sf] = [await status(e.key), await status(f.key)];
+      assert.ok(se?.escalation?.pendingMail);
+      assert.equal(se.escalation.pendingMail, sf?.escalation?.pendingMail);
+      const before = mails().length;
+      await flush(clock, op, [e.key, f.key]);
+      assert.equal(mails().length, before + 1);
+      assert.deepEqual(requests, [], 'nor by settling the mail');
     });
 
     test('a crash between intent and send: the restarted operator sends it once (not lost, not twice)', async () => {
