@@ -30,7 +30,7 @@ import { KubeClient, type KubeObject, type ResourceKind } from '../runtime/k8s.t
 import { Manager } from '../runtime/manager.ts';
 import { lastFailureReporter, StatusWriter, type WithStatus } from '../runtime/status.ts';
 import type { OperatorConfig } from './config.ts';
-import { connectKube, installCrds, type KubeConnection } from './kube.ts';
+import { checkApiServer, connectKube, installCrds, type KubeConnection } from './kube.ts';
 import { polecatKeysForSession, sessionLookup } from './sessions.ts';
 import { pushedPolecatBranches } from '../execution/pushed-branches.ts';
 import { ensureSimulatedRigViews } from './sim-views.ts';
@@ -63,6 +63,8 @@ export async function startOperator(config: OperatorConfig): Promise<RunningOper
   metrics.observeBreaker(() => gt.breakerState());
 
   const kube = await connectKube(config, log);
+  // In the background: a cluster that is down is retried, not a reason to refuse to start.
+  void checkApiServer(kube, log);
   const servers: RunningServer[] = [];
   try {
     const client = new KubeClient(kube.kubeConfig);

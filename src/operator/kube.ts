@@ -6,7 +6,7 @@
 // socket in the server's private data directory, while kubectl uses the TLS port. Also
 // installs the CRDs when asked (always on the embedded server).
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { buildCrds } from '../api/crd.ts';
 import { startEmbeddedApiServer, type EmbeddedApiServer } from '../apiserver/index.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -14,7 +14,7 @@ import { shareConnections, socketKubeConfig } from '../runtime/connections.ts';
 import { crdKind, type CustomResourceDefinition } from '../runtime/crd-watch.ts';
 import type { KubeClient } from '../runtime/k8s.ts';
 import { isConflict } from '../runtime/k8s.ts';
-import { resolveKubeConfig } from '../runtime/kubeconfig.ts';
+import { resolveKubeConfig, type ResolvedKubeConfig } from '../runtime/kubeconfig.ts';
 import type { OperatorConfig } from './config.ts';
 
 export interface KubeConnection {
@@ -25,7 +25,18 @@ export interface KubeConnection {
   readonly kubeconfigPath?: string;
   /** Human description for the start-up log: which API server and why. */
   readonly source: string;
+  /** Where an external API server was found (for the hint when it does not answer); absent for the embedded one. */
+  readonly origin?: KubeOrigin;
 }
+
+/** Which setting named the external API server. */
+export type KubeOrigin = { readonly server: string } & (
+  | { readonly kind: 'explicit' | 'env' | 'home'; readonly paths: readonly string[] }
+  | { readonly kind: 'in-cluster' }
+);
+
+/** How long the start-up check waits for the external API server's /version. */
+const REACHABLE_TIMEOUT_MS = 5_000;
 
 /** Longest Unix socket path Linux accepts (sun_path is 108 bytes with its terminating NUL). */
 const MAX_SOCKET_PATH = 107;
@@ -42,7 +53,7 @@ export async function connectKube(config: OperatorConfig, logger: Logger): Promi
     if (resolved.kind !== 'none') {
       const server = resolved.kubeConfig.getCurrentCluster()?.server ?? '(unknown server)';
       const from = resolved.kind === 'in-cluster' ? 'in-cluster service account' : `kubeconfig ${resolved.paths.join(':')}`;
-      return { kubeConfig: shareConnections(resolved.kubeConfig), source: `${server} (${from})` };
+      return { kubeConfig: shareConnections(resolved.kubeConfig), source: `${server} (${from})`, origin: originOf(resolved, server) };
     }
   }
   const kubeconfigPath = path.join(config.embedded.dataDir, 'kubeconfig');
@@ -64,6 +75,66 @@ export async function connectKube(config: OperatorConfig, logger: Logger): Promi
   const kubeConfig = useSocket ? socketKubeConfig(socketPath, embedded.token) : shareConnections(fromFile(kubeconfigPath));
   const why = config.embedded.force ? 'requested with --embedded' : 'no kubeconfig found';
   return { kubeConfig, embedded, kubeconfigPath, source: `embedded API server ${embedded.url} (${why})` };
+}
+
+function originOf(resolved: Exclude<ResolvedKubeConfig, { kind: 'none' }>, server: string): KubeOrigin {
+  return resolved.kind === 'in-cluster' ? { kind: 'in-cluster', server } : { kind: resolved.kind, paths: resolved.paths, server };
+}
+
+/**
+ * What to tell someone whose external API server does not answer: which setting named it and,
+ * where they may simply have left it set, how to get the embedded API server instead. A
+ * KUBECONFIG still exported from an earlier session is the usual case: `run` then uses that
+ * cluster (controller-runtime's order), and its informers retry it quietly.
+ */
+export function unreachableHint(origin: KubeOrigin): string {
+  const embedded = 'pass --embedded to run on the embedded API server instead';
+  switch (origin.kind) {
+    case 'env':
+      return `KUBECONFIG=${origin.paths.join(':')} names it: unset KUBECONFIG, or ${embedded}`;
+    case 'home':
+      return `${origin.paths.join(':')} names it (no KUBECONFIG set): ${embedded}`;
+    case 'explicit':
+      return `--kubeconfig ${origin.paths.join(':')} names it`;
+    case 'in-cluster':
+      return "the pod's service account names it (KUBERNETES_SERVICE_HOST/PORT)";
+  }
+}
+
+/**
+ * Asks an external API server for /version once at start-up. When it does not answer within
+ * REACHABLE_TIMEOUT_MS, one warning says so with unreachableHint; the operator keeps running
+ * (a cluster may be down for a while) and its informers keep retrying. Never rejects.
+ */
+export async function checkApiServer(kube: KubeConnection, logger: Logger, timeoutMs = REACHABLE_TIMEOUT_MS): Promise<boolean> {
+  const { origin } = kube;
+  if (origin === undefined) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+  });
+  try {
+    const version = await Promise.race([kube.kubeConfig.makeApiClient(VersionApi).getCode(), timeout]);
+    logger.info({ server: origin.server, version: version.gitVersion }, 'API server reachable');
+    return true;
+  } catch (error) {
+    const reason = describeFailure(error);
+    logger.warn(
+      { server: origin.server, err: error },
+      `API server ${origin.server} does not answer (${reason}); the operator keeps retrying it. ${unreachableHint(origin)}`,
+    );
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** fetch says only "fetch failed"; the cause says why (connect ECONNREFUSED 127.0.0.1:6443, ...). */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause === undefined || error.message.includes(cause) ? error.message : `${error.message}: ${cause}`;
 }
 
 /**

@@ -1,5 +1,7 @@
 // `gastown-operator run` refusing to start, as a user sees it: one clear line and a non-zero
-// exit, before anything is started (no API server, no town created).
+// exit, before anything is started (no API server, no town created). And `run` on a KUBECONFIG
+// whose API server does not answer: it keeps running on it, and one warning says which setting
+// chose that server and how to get the embedded one instead.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -7,6 +9,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { eventually } from '../../helpers/eventually.ts';
+import { freePort, spawnLogged } from '../../helpers/process.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../../src/main.ts');
 
@@ -54,5 +58,41 @@ describe('gastown-operator run: refusals', () => {
     const level = await run(['--log-level', 'loud'], { HOME: home });
     assert.notEqual(level.code, 0);
     assert.match(level.stderr, /--log-level.*loud/);
+  });
+});
+
+describe('gastown-operator run: a KUBECONFIG naming an API server that does not answer', () => {
+  let home: string;
+  before(async () => { home = await mkdtemp(path.join(tmpdir(), 'run-cli-kc-')); });
+  after(async () => { await rm(home, { recursive: true, force: true }); });
+
+  test('it runs on that server (the documented order) and warns once, naming KUBECONFIG and --embedded', async () => {
+    const server = `https://127.0.0.1:${await freePort()}`;
+    const kubeconfig = path.join(home, 'stale-kubeconfig');
+    await writeFile(kubeconfig, [
+      'apiVersion: v1', 'kind: Config', 'current-context: c',
+      `clusters: [{name: s, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+      'users: [{name: u, user: {token: t}}]', 'contexts: [{name: c, context: {cluster: s, user: u}}]', '',
+    ].join('\n'));
+    const dataDir = path.join(home, 'data');
+    const op = spawnLogged(process.execPath, [MAIN, 'run', '--simulate', '--data-dir', dataDir, '--metrics-addr', '0', '--health-addr', '0', '--log-format', 'json'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfig },
+    });
+    try {
+      const warning = await eventually('the warning', () => {
+        // The log is on stdout, the banner on stderr.
+        const line = op.stdout().split('\n').find((l) => l.includes('does not answer'));
+        return line === undefined ? undefined : (JSON.parse(line) as { level: number; msg: string });
+      }, 30_000);
+      assert.equal(warning.level, 40);
+      assert.match(warning.msg, new RegExp(`^API server ${server} does not answer \\(.*ECONNREFUSED.*\\); the operator keeps retrying it\\. KUBECONFIG=${kubeconfig} names it: unset KUBECONFIG, or pass --embedded`));
+      assert.match(op.stderr(), new RegExp(`API server: ${server} \\(kubeconfig ${kubeconfig}\\)`), 'the banner names it too');
+      assert.equal(existsSync(path.join(dataDir, 'apiserver')), false, 'no embedded API server started behind the user\'s back');
+      assert.equal(op.stdout().split('\n').filter((l) => l.includes('does not answer')).length, 1, 'once');
+      op.child.kill('SIGTERM');
+      assert.equal(await op.exited, 0);
+    } finally {
+      await op.kill();
+    }
   });
 });

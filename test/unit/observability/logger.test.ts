@@ -2,7 +2,6 @@
 // line a reconcile writes carries controller, key and reconcileID (the runtime's child logger).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 
 const ANSI_ESCAPE = String.fromCharCode(27) + '[';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -13,26 +12,7 @@ import { InformerCache } from '../../../src/runtime/cache.ts';
 import { Controller } from '../../../src/runtime/controller.ts';
 import { KubeClient, type ResourceKind } from '../../../src/runtime/k8s.ts';
 import { eventually } from '../../helpers/eventually.ts';
-
-class Capture extends Writable {
-  readonly chunks: string[] = [];
-  isTTY: boolean;
-  constructor(isTTY = false) {
-    super();
-    this.isTTY = isTTY;
-  }
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: (error?: Error | null) => void): void {
-    this.chunks.push(chunk.toString());
-    cb();
-  }
-  text(): string {
-    return this.chunks.join('');
-  }
-  lines(): Record<string, unknown>[] {
-    return this.text().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-  }
-}
-
+import { LogCapture as Capture } from '../../helpers/log-capture.ts';
 
 describe('createLogger', () => {
   test('json: one object per line with level label number, ISO time, base fields and child fields', () => {

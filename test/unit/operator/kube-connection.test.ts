@@ -1,16 +1,21 @@
 // How the operator reaches its embedded API server: over the Unix socket in the data directory
 // when the path fits a socket address, else over the TLS port; the kubeconfig for kubectl names
-// the TLS port either way.
+// the TLS port either way. And an external API server that does not answer at start-up: one
+// warning naming the setting that chose it (a KUBECONFIG left exported, usually).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { OperatorConfig } from '../../../src/operator/config.ts';
-import { connectKube } from '../../../src/operator/kube.ts';
-import { silentLogger } from '../../../src/observability/logger.ts';
+import { checkApiServer, connectKube, unreachableHint, type KubeOrigin } from '../../../src/operator/kube.ts';
+import { createLogger, silentLogger } from '../../../src/observability/logger.ts';
 import { closeConnections } from '../../../src/runtime/connections.ts';
+import { startTestApiServer } from '../../helpers/apiserver.ts';
+import { LogCapture } from '../../helpers/log-capture.ts';
+import { freePort } from '../../helpers/process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-connection-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,5 +56,74 @@ test('a data directory too long for a socket address: the operator uses the TLS 
   } finally {
     await closeConnections(kube.kubeConfig);
     await kube.embedded?.close();
+  }
+});
+
+test('unreachableHint names the setting that chose the server, and the way to the embedded one where it applies', () => {
+  const server = 'https://10.0.0.1:6443';
+  assert.equal(unreachableHint({ kind: 'env', paths: ['/a/config', '/b/config'], server }), 'KUBECONFIG=/a/config:/b/config names it: unset KUBECONFIG, or pass --embedded to run on the embedded API server instead');
+  assert.equal(unreachableHint({ kind: 'home', paths: ['/root/.kube/config'], server }), '/root/.kube/config names it (no KUBECONFIG set): pass --embedded to run on the embedded API server instead');
+  assert.equal(unreachableHint({ kind: 'explicit', paths: ['/etc/kc'], server }), '--kubeconfig /etc/kc names it');
+  assert.match(unreachableHint({ kind: 'in-cluster', server }), /service account/);
+});
+
+/** A kubeconfig file naming `server` (TLS not verified: nothing answers there, or a test server). */
+function kubeconfigFile(name: string, server: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, [
+    'apiVersion: v1', 'kind: Config', 'current-context: c',
+    'clusters: [{name: s, cluster: {server: "' + server + '", insecure-skip-tls-verify: true}}]',
+    'users: [{name: u, user: {token: t}}]', 'contexts: [{name: c, context: {cluster: s, user: u}}]', '',
+  ].join('\n'));
+  return file;
+}
+
+async function check(origin: KubeOrigin, kubeConfig: KubeConfig, timeoutMs?: number): Promise<{ ok: boolean; lines: Record<string, unknown>[] }> {
+  const out = new LogCapture();
+  const ok = await checkApiServer({ kubeConfig, source: origin.server, origin }, createLogger({ destination: out }), timeoutMs);
+  return { ok, lines: out.lines() };
+}
+
+test('an external API server refusing connections: one warning with the reason and the hint, and the check returns', async () => {
+  const server = `https://127.0.0.1:${await freePort()}`;
+  const file = kubeconfigFile('refused', server);
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  const { ok, lines } = await check({ kind: 'env', paths: [file], server }, kc);
+  assert.equal(ok, false);
+  const warnings = lines.filter((l) => l.level === 40);
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]?.server, server);
+  assert.match(String(warnings[0]?.msg), new RegExp(`^API server ${server} does not answer \\(.*ECONNREFUSED.*\\); the operator keeps retrying it\\. KUBECONFIG=${file} names it: unset KUBECONFIG`));
+});
+
+test('an external API server that accepts and never answers: the warning after the timeout', async () => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((s) => sockets.add(s));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const address = silent.address();
+  const server = `https://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigFile('silent', server));
+    const { ok, lines } = await check({ kind: 'home', paths: ['/home/x/.kube/config'], server }, kc, 300);
+    assert.equal(ok, false);
+    assert.match(String(lines.find((l) => l.level === 40)?.msg), /does not answer \(no answer within 300 ms\).*\/home\/x\/\.kube\/config names it \(no KUBECONFIG set\)/);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test('an external API server that answers: no warning, its version logged', async () => {
+  const api = await startTestApiServer();
+  try {
+    const { ok, lines } = await check({ kind: 'explicit', paths: ['/x'], server: api.url }, api.kubeConfig);
+    assert.equal(ok, true);
+    assert.deepEqual(lines.filter((l) => Number(l.level) >= 40), []);
+    assert.match(String(lines.find((l) => l.msg === 'API server reachable')?.version), /^v1\.\d+/);
+  } finally {
+    await closeConnections(api.kubeConfig);
+    await api.close();
   }
 });
