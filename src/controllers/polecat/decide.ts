@@ -19,7 +19,7 @@ import {
 import { cleanupRemedy, cleanupStatusFields, ended, followedFields, followedPhase, gitStateSummary, mergeQueueUnknown, recoveryBlockReason, safeToNukeProven, withPhase } from './status.ts';
 import type { BranchRead } from '../../execution/pushed-branches.ts';
 import { withSession } from './session-status.ts';
-import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationMail, type PendingMailOutcome } from './stuck.ts';
+import { DEFAULT_ESCALATION, escalate, stuckVerdict, type EscalationConfig, type EscalationInput, type EscalationMail, type PendingMailOutcome } from './stuck.ts';
 
 export { deletePolicy, type DeletePolicy } from './situation.ts';
 
@@ -52,6 +52,8 @@ export interface PolecatObservation extends PolecatView {
   readonly activity?: Probe<GtPolecatStatus>;
   /** What became of `status.escalation.pendingMail` (the outbox, or the event log after a restart). */
   readonly pendingMail?: PendingMailOutcome;
+  /** The outbox already sent a mail of the polecat's rig on this town read (EscalationInput.readMailed). */
+  readonly readMailed?: boolean;
   /** Pod execution: the polecat's `polecat/<name>-*` branches in the rig's bare repository. */
   readonly pushed?: BranchRead;
 }
@@ -221,13 +223,18 @@ function following(ctx: Ctx, s: Extract<Situation, { kind: 'following' }>): Pole
   const capacityEvents = startedWaitingForCapacity(status, next);
   const verdict = stuckVerdict(item, next.lastActivity, now, config.escalation.stuckAfterMs);
   const where = { rig: obs.polecat.spec.rig, gtName: item.name, round: town.observedAt, now };
-  const step = escalate({ status: next, verdict, ...where, ...(obs.pendingMail === undefined ? {} : { pending: obs.pendingMail }) }, config.escalation);
+  const step = escalate({ status: next, verdict, ...where, ...mailState(obs) }, config.escalation);
   const requeue = [step.requeueAfterMs, activityRecheck(item, next.lastActivity, now, config)].filter((v): v is number => v !== undefined);
   return decision(step.status, {
     actions: step.mail ? [step.mail] : [],
     events: [...phaseEvents, ...capacityEvents, ...step.events],
     ...(requeue.length > 0 ? { requeueAfterMs: Math.max(1, Math.min(...requeue)) } : {}),
   });
+}
+
+/** The escalation's view of the outbox: the pending mail's outcome, and whether this read was mailed. */
+function mailState(obs: PolecatObservation): Pick<EscalationInput, 'pending' | 'readMailed'> {
+  return { ...(obs.pendingMail === undefined ? {} : { pending: obs.pendingMail }), ...(obs.readMailed === true ? { readMailed: true } : {}) };
 }
 
 /** A Normal Event when the session pod starts waiting at the capacity gate (once per wait). */
@@ -252,7 +259,7 @@ function sessionFailed(ctx: Ctx, s: Extract<Situation, { kind: 'session-failed' 
   next = withoutCondition(withPhase(next, PolecatPhase.Failed, failure.reason, failure.message, now), ConditionType.CleanupBlocked);
   const verdict = { status: 'True' as const, reason: failure.reason, message: failure.message, mail: true };
   const where = { rig: obs.polecat.spec.rig, gtName: item.name, round: s.town.observedAt, now };
-  const step = escalate({ status: next, verdict, ...where, ...(obs.pendingMail === undefined ? {} : { pending: obs.pendingMail }) }, config.escalation);
+  const step = escalate({ status: next, verdict, ...where, ...mailState(obs) }, config.escalation);
   const phaseEvents: PolecatEvent[] = status.phase === PolecatPhase.Failed ? [] : [{ type: 'Warning', reason: failure.reason, message: failure.message }];
   return decision(step.status, {
     actions: step.mail ? [step.mail] : [],

@@ -41,7 +41,8 @@ import type { BranchRead } from '../../execution/pushed-branches.ts';
 import { followedPolecat } from './identity.ts';
 import { classifyPolecat, probesNeeded, type PolecatView, type SessionView, type SlingInFlight } from './situation.ts';
 import { needsGitState } from './status.ts';
-import type { PendingMailOutcome } from './stuck.ts';
+import { escalationTag, type PendingMailOutcome } from './stuck.ts';
+import type { TownSnapshot } from '../town-sync/snapshot.ts';
 
 export interface PolecatReconcilerDeps extends GtViewReconcilerDeps<PolecatStatus, PolecatConfig> {
   /** For the finalizer patches. */
@@ -127,6 +128,17 @@ export class PolecatReconciler {
     return this.#outbox.receipt(tag, Number.isNaN(intentAt) ? 0 : intentAt);
   }
 
+  /**
+   * Whether this outbox already sent (or tried) the mail of `rig`'s polecats due in the read
+   * `snapshot`: a new intent on that read would reuse its tag. In memory only, and that is enough:
+   * a restarted process's reads are all newer than the mails of the process before it.
+   */
+  #readMailed(rig: string, snapshot: TownSnapshot | undefined): boolean {
+    if (snapshot === undefined) return false;
+    const outcome = this.#outbox.outcome(escalationTag(rig, snapshot.observedAt));
+    return outcome === 'sent' || outcome === 'failed';
+  }
+
   async reconcile(key: string, ctx?: Pick<ReconcileContext, 'signal' | 'logger'>): Promise<ReconcileResult> {
     const { town, kube, kind, get } = this.#deps;
     const obj = get(key);
@@ -171,9 +183,10 @@ export class PolecatReconciler {
     // Second stage: only when gt said "not safe" without saying why.
     const gitState = r && recovery?.ok === true && needsGitState(recovery.value) ? await probe(() => gt.polecatGitState(r.rig, r.name, opts)) : undefined;
     const pendingMail = await this.#pendingMail(polecat.status);
+    const readMailed = this.#readMailed(polecat.spec.rig, view.snapshot);
     const pushed = needed.pushed && this.#deps.pushedBranches ? await this.#deps.pushedBranches(needed.pushed.rig, needed.pushed.name) : undefined;
     const probes = {
-      ...(recovery ? { recovery } : {}), ...(gitState ? { gitState } : {}), ...(activity ? { activity } : {}), ...(pendingMail ? { pendingMail } : {}),
+      ...(recovery ? { recovery } : {}), ...(gitState ? { gitState } : {}), ...(activity ? { activity } : {}), ...(pendingMail ? { pendingMail } : {}), ...(readMailed ? { readMailed } : {}),
       ...(mergeRequests ? { mergeRequests } : {}),
       ...(pushed ? { pushed } : {}),
     };

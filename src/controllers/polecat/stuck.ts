@@ -145,6 +145,13 @@ export interface EscalationInput {
   readonly now: number;
   /** What became of `status.escalation.pendingMail`, when there is one. */
   readonly pending?: PendingMailOutcome;
+  /**
+   * A mail of this rig already went out on this very town read (the outbox knows its tag). A new
+   * intent then waits for a newer read: it would reuse the tag of a mail already sent (a receipt
+   * after a crash would take it for sent), and a repeat should stand on a read made after the
+   * mail before it anyway.
+   */
+  readonly readMailed?: boolean;
 }
 
 type Events = EscalationStep['events'];
@@ -183,6 +190,8 @@ function next(input: EscalationInput, events: Events, config: EscalationConfig):
   }
   const dueAt = status.escalation?.nextAt === undefined ? now : Date.parse(status.escalation.nextAt);
   if (now < dueAt) return { status, events, requeueAfterMs: dueAt - now };
+  // Due, but the read this stands on was mailed already: look again once town sync has read anew.
+  if (input.readMailed === true) return { status, events, requeueAfterMs: config.batchWindowMs + 1_000 };
   const count = sent + 1;
   const tag = escalationTag(input.rig, input.round);
   // The last mail (count = maxMails) has no next one: nextAt is left out rather than promise one.

@@ -229,6 +229,20 @@ describe('polecat decide: stuck detection and escalation', () => {
     assert.equal(probesFor(following(), false, idle, NOW, DEFAULT_POLECAT_CONFIG).activity, false);
   });
 
+  test('a repeat due on a town read the outbox already mailed waits for a newer read (its tag is spent)', () => {
+    const min = 60_000;
+    const snap = town({ polecats: [item('nux', 'stuck', { issue: 'gt-abc12' })] });
+    const first = decide({ polecat: following(), snapshot: snap, pendingMail: 'sent' }, NOW);
+    const settled = decide({ polecat: following({ status: first.status }), snapshot: snap, pendingMail: 'sent' }, NOW + min).status;
+    const stale = decide({ polecat: following({ status: settled }), snapshot: snap, readMailed: true }, NOW + 10 * min);
+    assert.deepEqual(stale.actions, []);
+    assert.equal(stale.status.escalation?.count, 1);
+    assert.equal(stale.requeueAfterMs, DEFAULT_ESCALATION.batchWindowMs + 1_000, 'looked at again soon: town sync reads every 10 s');
+    const fresh = decide({ polecat: following({ status: settled }), snapshot: snap }, NOW + 10 * min);
+    assert.equal(fresh.actions[0]?.type, 'escalate');
+    assert.equal(fresh.status.escalation?.count, 2);
+  });
+
   test('schedule: one mail at once, repeats from 10 min doubling to 2 h, at most 5', () => {
     assert.equal(DEFAULT_ESCALATION.maxMails, 5);
     const min = 60_000;
