@@ -13,7 +13,7 @@ import type { Logger } from '../observability/logger.ts';
 import { shareConnections, socketKubeConfig } from '../runtime/connections.ts';
 import { crdKind, type CustomResourceDefinition } from '../runtime/crd-watch.ts';
 import type { KubeClient } from '../runtime/k8s.ts';
-import { isConflict } from '../runtime/k8s.ts';
+import { isConflict, statusCodeOf } from '../runtime/k8s.ts';
 import { resolveKubeConfig, type ResolvedKubeConfig } from '../runtime/kubeconfig.ts';
 import type { OperatorConfig } from './config.ts';
 
@@ -103,7 +103,7 @@ export function unreachableHint(origin: KubeOrigin): string {
 
 /**
  * Asks an external API server for /version once at start-up. When it does not answer within
- * REACHABLE_TIMEOUT_MS, one warning says so with unreachableHint; the operator keeps running
+ * REACHABLE_TIMEOUT_MS, or answers with an error status, one warning says so with unreachableHint; the operator keeps running
  * (a cluster may be down for a while) and its informers keep retrying. Never rejects.
  */
 export async function checkApiServer(kube: KubeConnection, logger: Logger, timeoutMs = REACHABLE_TIMEOUT_MS): Promise<boolean> {
@@ -119,11 +119,10 @@ export async function checkApiServer(kube: KubeConnection, logger: Logger, timeo
     logger.info({ server: origin.server, version: version.gitVersion }, 'API server reachable');
     return true;
   } catch (error) {
-    const reason = describeFailure(error);
-    logger.warn(
-      { server: origin.server, err: error },
-      `API server ${origin.server} does not answer (${reason}); the operator keeps retrying it. ${unreachableHint(origin)}`,
-    );
+    // An HTTP status means it answered, but not to these credentials (401, 403) or not well.
+    const code = statusCodeOf(error);
+    const what = code === undefined ? `does not answer (${describeFailure(error)})` : `answered /version with HTTP ${code}`;
+    logger.warn({ server: origin.server, err: error }, `API server ${origin.server} ${what}; the operator keeps retrying it. ${unreachableHint(origin)}`);
     return false;
   } finally {
     clearTimeout(timer);

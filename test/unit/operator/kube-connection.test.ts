@@ -5,6 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +113,26 @@ test('an external API server that accepts and never answers: the warning after t
   } finally {
     for (const s of sockets) s.destroy();
     await new Promise((resolve) => silent.close(resolve));
+  }
+});
+
+test('an external API server answering with an error status: the warning gives the status', async () => {
+  const failing = createHttpServer((_req, res) => {
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'ServiceUnavailable', code: 503 }));
+  });
+  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+  const address = failing.address();
+  const server = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigFile('unavailable', server));
+    const { ok, lines } = await check({ kind: 'explicit', paths: ['/k'], server }, kc);
+    assert.equal(ok, false);
+    assert.equal(String(lines.find((l) => l.level === 40)?.msg), `API server ${server} answered /version with HTTP 503; the operator keeps retrying it. --kubeconfig /k names it`);
+  } finally {
+    failing.closeAllConnections();
+    await new Promise((resolve) => failing.close(resolve));
   }
 });
 
