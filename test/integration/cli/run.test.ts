@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from '../../helpers/eventually.ts';
+import { writeKubeconfig } from '../../helpers/kubeconfig-file.ts';
 import { freePort, spawnLogged } from '../../helpers/process.ts';
 
 const MAIN = path.resolve(import.meta.dirname, '../../../src/main.ts');
@@ -69,11 +70,7 @@ describe('gastown-operator run: a KUBECONFIG naming an API server that does not 
   test('it runs on that server (the documented order) and warns once, naming KUBECONFIG and --embedded', async () => {
     const server = `https://127.0.0.1:${await freePort()}`;
     const kubeconfig = path.join(home, 'stale-kubeconfig');
-    await writeFile(kubeconfig, [
-      'apiVersion: v1', 'kind: Config', 'current-context: c',
-      `clusters: [{name: s, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
-      'users: [{name: u, user: {token: t}}]', 'contexts: [{name: c, context: {cluster: s, user: u}}]', '',
-    ].join('\n'));
+    writeKubeconfig(kubeconfig, server);
     const dataDir = path.join(home, 'data');
     const op = spawnLogged(process.execPath, [MAIN, 'run', '--simulate', '--data-dir', dataDir, '--metrics-addr', '0', '--health-addr', '0', '--log-format', 'json'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: kubeconfig },

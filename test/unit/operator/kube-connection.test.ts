@@ -4,9 +4,9 @@
 // warning naming the setting that chose it (a KUBECONFIG left exported, usually).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer, type Socket } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -15,6 +15,7 @@ import { checkApiServer, connectKube, unreachableHint, type KubeOrigin } from '.
 import { createLogger, silentLogger } from '../../../src/observability/logger.ts';
 import { closeConnections } from '../../../src/runtime/connections.ts';
 import { startTestApiServer } from '../../helpers/apiserver.ts';
+import { writeKubeconfig } from '../../helpers/kubeconfig-file.ts';
 import { LogCapture } from '../../helpers/log-capture.ts';
 import { freePort } from '../../helpers/process.ts';
 
@@ -68,15 +69,20 @@ test('unreachableHint names the setting that chose the server, and the way to th
   assert.match(unreachableHint({ kind: 'in-cluster', server }), /service account/);
 });
 
-/** A kubeconfig file naming `server` (TLS not verified: nothing answers there, or a test server). */
-function kubeconfigFile(name: string, server: string): string {
-  const file = join(dir, name);
-  writeFileSync(file, [
-    'apiVersion: v1', 'kind: Config', 'current-context: c',
-    'clusters: [{name: s, cluster: {server: "' + server + '", insecure-skip-tls-verify: true}}]',
-    'users: [{name: u, user: {token: t}}]', 'contexts: [{name: c, context: {cluster: s, user: u}}]', '',
-  ].join('\n'));
-  return file;
+/** A KubeConfig loaded from a kubeconfig file naming `server`, as the operator loads a user's. */
+function kubeconfigFor(name: string, server: string): { file: string; kc: KubeConfig } {
+  const file = writeKubeconfig(join(dir, name), server);
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return { file, kc };
+}
+
+/** Starts `server` on a free loopback port; its URL with `scheme`. */
+async function listenLocal(server: Server | NetServer, scheme: 'http' | 'https'): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('not listening on a TCP port');
+  return `${scheme}://127.0.0.1:${address.port}`;
 }
 
 async function check(origin: KubeOrigin, kubeConfig: KubeConfig, timeoutMs?: number): Promise<{ ok: boolean; lines: Record<string, unknown>[] }> {
@@ -87,9 +93,7 @@ async function check(origin: KubeOrigin, kubeConfig: KubeConfig, timeoutMs?: num
 
 test('an external API server refusing connections: one warning with the reason and the hint, and the check returns', async () => {
   const server = `https://127.0.0.1:${await freePort()}`;
-  const file = kubeconfigFile('refused', server);
-  const kc = new KubeConfig();
-  kc.loadFromFile(file);
+  const { file, kc } = kubeconfigFor('refused', server);
   const { ok, lines } = await check({ kind: 'env', paths: [file], server }, kc);
   assert.equal(ok, false);
   const warnings = lines.filter((l) => l.level === 40);
@@ -101,12 +105,9 @@ test('an external API server refusing connections: one warning with the reason a
 test('an external API server that accepts and never answers: the warning after the timeout', async () => {
   const sockets = new Set<Socket>();
   const silent = createServer((s) => sockets.add(s));
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  const address = silent.address();
-  const server = `https://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const server = await listenLocal(silent, 'https');
   try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigFile('silent', server));
+    const { kc } = kubeconfigFor('silent', server);
     const { ok, lines } = await check({ kind: 'home', paths: ['/home/x/.kube/config'], server }, kc, 300);
     assert.equal(ok, false);
     assert.match(String(lines.find((l) => l.level === 40)?.msg), /does not answer \(no answer within 300 ms\).*\/home\/x\/\.kube\/config names it \(no KUBECONFIG set\)/);
@@ -121,12 +122,9 @@ test('an external API server answering with an error status: the warning gives t
     res.writeHead(503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'ServiceUnavailable', code: 503 }));
   });
-  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
-  const address = failing.address();
-  const server = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const server = await listenLocal(failing, 'http');
   try {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigFile('unavailable', server));
+    const { kc } = kubeconfigFor('unavailable', server);
     const { ok, lines } = await check({ kind: 'explicit', paths: ['/k'], server }, kc);
     assert.equal(ok, false);
     assert.equal(String(lines.find((l) => l.level === 40)?.msg), `API server ${server} answered /version with HTTP 503; the operator keeps retrying it. --kubeconfig /k names it`);
